@@ -1,0 +1,249 @@
+/* arp/arp.c - ARP input (RFC 826 reception algorithm), resolution, timers. */
+#include "arp/arp.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "core/addr.h"
+#include "core/clock.h"
+
+#define ARP_C(f, h) TS_COUNTER(struct arp_stats, f, h)
+const struct ts_counter_desc arp_counter_desc[] = {
+    ARP_C(rx_packets, "ARP packets received"),
+    ARP_C(rx_requests, "requests received"),
+    ARP_C(rx_replies, "replies received"),
+    ARP_C(tx_requests, "requests sent (resolution and announcements)"),
+    ARP_C(tx_replies, "replies sent"),
+    ARP_C(drop_truncated, "dropped: shorter than 28 bytes"),
+    ARP_C(drop_bad_format, "dropped: not Ethernet/IPv4 (htype, ptype, hlen, plen)"),
+    ARP_C(drop_bad_op, "dropped: operation neither request nor reply"),
+    ARP_C(drop_bad_sender, "dropped: sender MAC multicast or sender IP 0/broadcast"),
+    ARP_C(drop_unsolicited, "ignored: reply we did not ask for"),
+    ARP_C(addr_conflict, "packets from another host claiming our address"),
+    ARP_C(not_for_us, "requests for other addresses (ignored)"),
+    ARP_C(learned, "neighbour entries created or refreshed"),
+    ARP_C(evicted, "entries evicted because the cache was full"),
+    ARP_C(queued, "packets held while their next hop was resolved"),
+    ARP_C(queue_overflow, "dropped: held-packet queue full (oldest dropped)"),
+    ARP_C(resolve_failed, "dropped: next hop never answered"),
+    ARP_C(drop_no_buffer, "ARP packets not sent: buffer pool empty"),
+};
+const size_t arp_counter_count = TS_COUNTERS_LEN(arp_counter_desc);
+
+void arp_init(struct arp_layer *arp, struct eth_layer *eth,
+              struct pbuf_pool *pool, uint32_t my_ip, const struct ts_log *log)
+{
+    memset(arp, 0, sizeof *arp);
+    arp->eth = eth;
+    arp->pool = pool;
+    arp->my_ip = my_ip;
+    arp->log = log;
+    arp_cache_init(&arp->cache);
+}
+
+void arp_destroy(struct arp_layer *arp)
+{
+    for (unsigned i = 0; i < ARP_CACHE_SIZE; i++)
+        pbuf_free_chain(arp_cache_remove(&arp->cache.e[i]));
+}
+
+static void arp_send(struct arp_layer *arp, uint16_t op, const uint8_t *dst_mac,
+                     const uint8_t *tha, uint32_t tpa)
+{
+    struct pbuf *pb = pbuf_alloc(arp->pool, PBUF_HEADROOM, ARP_LEN);
+    if (!pb) {
+        arp->stats.drop_no_buffer++;
+        return;
+    }
+    struct arp_pkt p = { .op = op, .spa = arp->my_ip, .tpa = tpa };
+    memcpy(p.sha, arp->eth->mac, 6);
+    memcpy(p.tha, tha, 6);
+    arp_emit(&p, pb->data);
+    if (op == ARP_OP_REQUEST)
+        arp->stats.tx_requests++;
+    else
+        arp->stats.tx_replies++;
+    eth_output(arp->eth, pb, dst_mac, ETH_TYPE_ARP);
+}
+
+static const uint8_t arp_zero_mac[6];
+
+static void arp_request(struct arp_layer *arp, uint32_t ip)
+{
+    arp_send(arp, ARP_OP_REQUEST, eth_broadcast, arp_zero_mac, ip);
+}
+
+void arp_announce(struct arp_layer *arp)
+{
+    arp_request(arp, arp->my_ip);
+}
+
+/* Send the packets that waited for e's MAC, oldest first. */
+static void arp_flush_queue(struct arp_layer *arp, struct arp_entry *e)
+{
+    struct pbuf *q = arp_cache_take_queue(e);
+    while (q) {
+        struct pbuf *next = q->next;
+        q->next = NULL;
+        eth_output(arp->eth, q, e->mac, ETH_TYPE_IPV4);
+        q = next;
+    }
+}
+
+static void arp_learn(struct arp_layer *arp, struct arp_entry *e,
+                      const uint8_t mac[6], uint64_t now)
+{
+    char ip[TS_IP4_STRLEN], m[TS_MAC_STRLEN];
+    if (e->state != ARP_REACHABLE || memcmp(e->mac, mac, 6) != 0)
+        TS_DEBUG(arp->log, "arp: %s is-at %s", ts_ip4_fmt(e->ip, ip),
+                 ts_mac_fmt(mac, m));
+    memcpy(e->mac, mac, 6);
+    e->state = ARP_REACHABLE;
+    e->tries = 0;
+    e->deadline = now + ARP_REACHABLE_MS;
+    arp->stats.learned++;
+    arp_flush_queue(arp, e);
+}
+
+static int arp_sender_ok(const struct arp_layer *arp, const struct arp_pkt *p)
+{
+    (void)arp;
+    return !eth_is_multicast(p->sha) && p->spa != 0 && p->spa != 0xffffffffu;
+}
+
+/* Count and drop a packet that fails parsing; returns nonzero if it did. */
+static int arp_parse_counted(struct arp_layer *arp, const struct pbuf *pb,
+                             struct arp_pkt *p)
+{
+    int rc = arp_parse(pb->data, pb->len, p);
+    if (rc == ARP_ERR_TRUNCATED)
+        arp->stats.drop_truncated++;
+    else if (rc == ARP_ERR_FORMAT)
+        arp->stats.drop_bad_format++;
+    else if (rc == ARP_ERR_OP)
+        arp->stats.drop_bad_op++;
+    return rc != ARP_OK;
+}
+
+/* Free packets that waited for an address that never resolved. */
+static void arp_drop_queue(struct arp_layer *arp, struct pbuf *q)
+{
+    for (struct pbuf *p = q; p; p = p->next)
+        arp->stats.resolve_failed++;
+    pbuf_free_chain(q);
+}
+
+/* Any entry may be evicted (the cache is full); only an INCOMPLETE one has
+ * a queue, and those packets are lost. */
+static void arp_drop_evicted(struct arp_layer *arp, struct pbuf *q)
+{
+    arp->stats.evicted++;
+    arp_drop_queue(arp, q);
+}
+
+/* RFC 826 "Packet Reception", with RFC 1122/5227 hygiene on the sender. */
+static void arp_process(struct arp_layer *arp, const struct arp_pkt *p,
+                        uint64_t now)
+{
+    if (p->op == ARP_OP_REQUEST)
+        arp->stats.rx_requests++;
+    else
+        arp->stats.rx_replies++;
+    if (p->spa == arp->my_ip) {
+        arp->stats.addr_conflict++;
+        TS_WARN(arp->log, "arp: another host claims our address");
+        return;
+    }
+    if (!arp_sender_ok(arp, p)) {
+        arp->stats.drop_bad_sender++;
+        return;
+    }
+    struct arp_entry *e = arp_cache_find(&arp->cache, p->spa);
+    if (e)
+        arp_learn(arp, e, p->sha, now);     /* the merge step */
+    if (p->tpa != arp->my_ip) {
+        if (!e)
+            arp->stats.not_for_us++;
+        return;
+    }
+    if (p->op == ARP_OP_REPLY) {
+        if (!e)
+            arp->stats.drop_unsolicited++;
+        return;
+    }
+    if (!e) {
+        struct pbuf *evicted;
+        if (arp_cache_add(&arp->cache, p->spa, ARP_REACHABLE, now, &e, &evicted))
+            arp_drop_evicted(arp, evicted);
+        arp_learn(arp, e, p->sha, now);
+    }
+    arp_send(arp, ARP_OP_REPLY, p->sha, p->sha, p->spa);
+}
+
+void arp_input(void *ctx, struct pbuf *pb, const struct eth_hdr *h,
+               uint64_t now)
+{
+    struct arp_layer *arp = ctx;
+    struct arp_pkt p;
+    (void)h;
+    arp->stats.rx_packets++;
+    if (!arp_parse_counted(arp, pb, &p))
+        arp_process(arp, &p, now);
+    pbuf_free(pb);
+}
+
+int arp_output(struct arp_layer *arp, struct pbuf *pb, uint32_t next_hop,
+               uint64_t now)
+{
+    struct arp_entry *e = arp_cache_find(&arp->cache, next_hop);
+    if (e && e->state == ARP_REACHABLE)
+        return eth_output(arp->eth, pb, e->mac, ETH_TYPE_IPV4);
+    if (!e) {
+        struct pbuf *evicted;
+        if (arp_cache_add(&arp->cache, next_hop, ARP_INCOMPLETE,
+                          now + ARP_RETRY_MS, &e, &evicted))
+            arp_drop_evicted(arp, evicted);
+        e->tries = 1;
+        arp_request(arp, next_hop);
+    }
+    arp->stats.queued++;
+    struct pbuf *old = arp_cache_enqueue(e, pb);
+    if (old) {
+        arp->stats.queue_overflow++;
+        pbuf_free(old);
+    }
+    return 0;
+}
+
+static void arp_poll_entry(struct arp_layer *arp, struct arp_entry *e,
+                           uint64_t now)
+{
+    if (e->state == ARP_REACHABLE) {
+        arp_cache_remove(e);    /* expired: the next use asks again */
+        return;
+    }
+    if (e->tries >= ARP_MAX_TRIES) {
+        char ip[TS_IP4_STRLEN];
+        TS_DEBUG(arp->log, "arp: no answer from %s, giving up",
+                 ts_ip4_fmt(e->ip, ip));
+        arp_drop_queue(arp, arp_cache_remove(e));
+        return;
+    }
+    e->tries++;
+    e->deadline = now + ARP_RETRY_MS;
+    arp_request(arp, e->ip);
+}
+
+void arp_poll(struct arp_layer *arp, uint64_t now)
+{
+    for (unsigned i = 0; i < ARP_CACHE_SIZE; i++) {
+        struct arp_entry *e = &arp->cache.e[i];
+        if (e->state != ARP_FREE && e->deadline <= now)
+            arp_poll_entry(arp, e, now);
+    }
+}
+
+uint64_t arp_next_deadline(const struct arp_layer *arp)
+{
+    return arp_cache_next_deadline(&arp->cache);
+}

@@ -1,0 +1,26 @@
+/* core/cksum.h - the internet checksum (RFC 1071).
+ *
+ * cksum_partial() accumulates 32 bits at a time into a 64-bit sum, so there is
+ * no carry to handle until the final fold. Partial sums may be chained (the
+ * pseudo-header, then the segment) as long as every piece but the last has an
+ * even length. Results are in host order, ready for store_be16().
+ * Entry points: cksum_partial, cksum_fold, inet_cksum.
+ */
+#ifndef TS_CORE_CKSUM_H
+#define TS_CORE_CKSUM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Add len bytes at buf to the running sum. */
+uint64_t cksum_partial(const void *buf, size_t len, uint64_t sum);
+
+/* Fold a running sum to 16 bits and complement it: the value to put in a
+ * checksum field (host order). Verifying a packet whose checksum field is
+ * included in the sum yields 0. */
+uint16_t cksum_fold(uint64_t sum);
+
+/* Checksum of one buffer: cksum_fold(cksum_partial(buf, len, 0)). */
+uint16_t inet_cksum(const void *buf, size_t len);
+
+#endif

@@ -1,0 +1,105 @@
+/* eth/eth.c - Ethernet input filter/dispatch and output framing. */
+#include "eth/eth.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define ETH_C(f, h) TS_COUNTER(struct eth_stats, f, h)
+const struct ts_counter_desc eth_counter_desc[] = {
+    ETH_C(rx_frames, "frames read from the device"),
+    ETH_C(rx_bytes, "bytes read from the device"),
+    ETH_C(tx_frames, "frames written to the device"),
+    ETH_C(tx_bytes, "bytes written to the device"),
+    ETH_C(drop_runt, "dropped: shorter than an Ethernet header"),
+    ETH_C(drop_not_for_us, "dropped: destination neither our MAC nor broadcast"),
+    ETH_C(drop_own_source, "dropped: source is our own MAC (a loop)"),
+    ETH_C(drop_unknown_type, "dropped: EtherType we do not speak"),
+    ETH_C(tx_error, "frames the device refused to send"),
+};
+const size_t eth_counter_count = TS_COUNTERS_LEN(eth_counter_desc);
+
+void eth_init(struct eth_layer *eth, struct netdev *dev,
+              const uint8_t mac[ETH_ALEN], const struct ts_log *log)
+{
+    memset(eth, 0, sizeof *eth);
+    eth->dev = dev;
+    eth->log = log;
+    memcpy(eth->mac, mac, ETH_ALEN);
+}
+
+int eth_register(struct eth_layer *eth, uint16_t type, eth_rx_fn fn, void *ctx)
+{
+    if (eth->nhandlers == ETH_MAX_HANDLERS)
+        return -ENOSPC;
+    eth->handlers[eth->nhandlers].type = type;
+    eth->handlers[eth->nhandlers].fn = fn;
+    eth->handlers[eth->nhandlers].ctx = ctx;
+    eth->nhandlers++;
+    return 0;
+}
+
+static int eth_accepts(const struct eth_layer *eth, const struct eth_hdr *h)
+{
+    return memcmp(h->dst, eth->mac, ETH_ALEN) == 0 || eth_is_broadcast(h->dst);
+}
+
+void eth_input(struct eth_layer *eth, struct pbuf *pb, uint64_t now)
+{
+    struct eth_hdr h;
+    eth->stats.rx_frames++;
+    eth->stats.rx_bytes += pb->len;
+    if (eth_parse(pb->data, pb->len, &h) < 0) {
+        eth->stats.drop_runt++;
+        goto drop;
+    }
+    if (!eth_accepts(eth, &h)) {
+        eth->stats.drop_not_for_us++;
+        goto drop;
+    }
+    if (memcmp(h.src, eth->mac, ETH_ALEN) == 0) {
+        eth->stats.drop_own_source++;
+        goto drop;
+    }
+    for (unsigned i = 0; i < eth->nhandlers; i++) {
+        if (eth->handlers[i].type == h.type) {
+            pbuf_pull(pb, ETH_HLEN);
+            eth->handlers[i].fn(eth->handlers[i].ctx, pb, &h, now);
+            return;
+        }
+    }
+    eth->stats.drop_unknown_type++;
+drop:
+    pbuf_free(pb);
+}
+
+int eth_output(struct eth_layer *eth, struct pbuf *pb,
+               const uint8_t dst[ETH_ALEN], uint16_t type)
+{
+    uint8_t *p = pbuf_push(pb, ETH_HLEN);
+    int rc = -ENOBUFS;
+    if (!p)
+        goto out;
+    struct eth_hdr h;
+    memcpy(h.dst, dst, ETH_ALEN);
+    memcpy(h.src, eth->mac, ETH_ALEN);
+    h.type = type;
+    eth_emit(&h, p);
+    if (pb->len < ETH_ZLEN) {
+        /* Pad short frames with zeros, as a real NIC would, when the
+         * buffer has the room (it always does for pool buffers). */
+        size_t pad = ETH_ZLEN - pb->len;
+        uint8_t *tail = pbuf_put(pb, pad);
+        if (tail)
+            memset(tail, 0, pad);
+    }
+    rc = netdev_send(eth->dev, pb);
+out:
+    if (rc < 0) {
+        eth->stats.tx_error++;
+    } else {
+        eth->stats.tx_frames++;
+        eth->stats.tx_bytes += pb->len;
+    }
+    pbuf_free(pb);
+    return rc;
+}

@@ -1,0 +1,67 @@
+/* eth/eth.h - the Ethernet layer: filter, dispatch, and framing.
+ *
+ * Input: accept frames addressed to our MAC or broadcast, drop the rest
+ * (counted), and hand the payload to the handler registered for the
+ * EtherType. The stack fills the handler table at start-up, so this layer
+ * never names ARP or IPv4 (DESIGN.md §2). Output: prepend the header, pad to
+ * the 60-byte minimum, and send on the netdev.
+ * Entry points: eth_init, eth_register, eth_input, eth_output,
+ * eth_counters_print.
+ */
+#ifndef TS_ETH_ETH_H
+#define TS_ETH_ETH_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/counters.h"
+#include "core/log.h"
+#include "core/pbuf.h"
+#include "eth/eth_wire.h"
+#include "eth/netdev.h"
+
+#define ETH_MAX_HANDLERS 4
+
+/* Receives pb with data at the Ethernet payload; consumes pb. */
+typedef void (*eth_rx_fn)(void *ctx, struct pbuf *pb, const struct eth_hdr *h,
+                          uint64_t now);
+
+struct eth_stats {
+    uint64_t rx_frames;
+    uint64_t rx_bytes;
+    uint64_t tx_frames;
+    uint64_t tx_bytes;
+    uint64_t drop_runt;
+    uint64_t drop_not_for_us;
+    uint64_t drop_own_source;
+    uint64_t drop_unknown_type;
+    uint64_t tx_error;
+};
+
+extern const struct ts_counter_desc eth_counter_desc[];
+extern const size_t eth_counter_count;
+
+struct eth_layer {
+    struct netdev *dev;
+    uint8_t mac[ETH_ALEN];
+    struct {
+        uint16_t type;
+        eth_rx_fn fn;
+        void *ctx;
+    } handlers[ETH_MAX_HANDLERS];
+    unsigned nhandlers;
+    const struct ts_log *log;
+    struct eth_stats stats;
+};
+
+void eth_init(struct eth_layer *eth, struct netdev *dev,
+              const uint8_t mac[ETH_ALEN], const struct ts_log *log);
+/* 0, or -ENOSPC when the table is full. */
+int eth_register(struct eth_layer *eth, uint16_t type, eth_rx_fn fn, void *ctx);
+/* A received frame at pb->data. Consumes pb. */
+void eth_input(struct eth_layer *eth, struct pbuf *pb, uint64_t now);
+/* Send payload pb->data with an Ethernet header. Consumes pb. 0 or -errno. */
+int eth_output(struct eth_layer *eth, struct pbuf *pb,
+               const uint8_t dst[ETH_ALEN], uint16_t type);
+
+#endif

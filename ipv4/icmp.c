@@ -1,0 +1,147 @@
+/* ipv4/icmp.c - echo replies and rate-limited, RFC 1122-abiding errors. */
+#include "ipv4/icmp.h"
+
+#include <string.h>
+
+#include "core/bytes.h"
+#include "ipv4/ipv4.h"
+
+#define ICMP_C(f, h) TS_COUNTER(struct icmp_stats, f, h)
+const struct ts_counter_desc icmp_counter_desc[] = {
+    ICMP_C(rx_messages, "ICMP messages received"),
+    ICMP_C(rx_echo_requests, "echo requests received"),
+    ICMP_C(rx_echo_replies, "echo replies received"),
+    ICMP_C(rx_errors, "error messages received (unreachable, time exceeded, ...)"),
+    ICMP_C(rx_other, "other types received and ignored"),
+    ICMP_C(tx_echo_replies, "echo replies sent"),
+    ICMP_C(tx_errors, "error messages sent"),
+    ICMP_C(drop_truncated, "dropped: shorter than the 8-byte ICMP header"),
+    ICMP_C(drop_bad_cksum, "dropped: ICMP checksum does not verify"),
+    ICMP_C(drop_broadcast_echo, "ignored: echo request sent to a broadcast address"),
+    ICMP_C(err_suppressed, "errors not sent: RFC 1122 forbids one about that datagram"),
+    ICMP_C(err_rate_limited, "errors not sent: over the rate limit"),
+};
+const size_t icmp_counter_count = TS_COUNTERS_LEN(icmp_counter_desc);
+
+void icmp_init(struct icmp_layer *icmp)
+{
+    memset(icmp, 0, sizeof *icmp);
+    icmp->tokens_milli = ICMP_RATE_BURST * 1000u;
+}
+
+/* Answer in place: the request's buffer becomes the reply, so the identifier,
+ * sequence and payload are the request's own bytes (RFC 792). */
+static void icmp_echo_reply(struct ipv4_layer *ip, struct pbuf *pb,
+                            const struct ipv4_hdr *h, const struct icmp_hdr *ih,
+                            uint64_t now)
+{
+    struct icmp_hdr reply = *ih;
+    reply.type = ICMP_ECHO_REPLY;
+    reply.code = 0;
+    icmp_emit(&reply, pb->data, pb->len);
+    ip->icmp.stats.tx_echo_replies++;
+    ipv4_output(ip, pb, h->dst, h->src, IPV4_PROTO_ICMP, now);
+}
+
+void icmp_input(void *ctx, struct pbuf *pb, const struct ipv4_hdr *h,
+                uint64_t now)
+{
+    struct ipv4_layer *ip = ctx;
+    struct icmp_stats *st = &ip->icmp.stats;
+    struct icmp_hdr ih;
+    st->rx_messages++;
+    int rc = icmp_parse(pb->data, pb->len, &ih);
+    if (rc != ICMP_OK) {
+        if (rc == ICMP_ERR_TRUNCATED)
+            st->drop_truncated++;
+        else
+            st->drop_bad_cksum++;
+        pbuf_free(pb);
+        return;
+    }
+    if (ih.type == ICMP_ECHO_REQUEST) {
+        st->rx_echo_requests++;
+        /* Like Linux's icmp_echo_ignore_broadcasts: a broadcast ping is a
+         * smurf amplifier, not a question. */
+        if (h->dst != ip->cfg.addr) {
+            st->drop_broadcast_echo++;
+            pbuf_free(pb);
+            return;
+        }
+        icmp_echo_reply(ip, pb, h, &ih, now);
+        return;
+    }
+    if (ih.type == ICMP_ECHO_REPLY)
+        st->rx_echo_replies++;
+    else if (icmp_is_error(ih.type))
+        st->rx_errors++;
+    else
+        st->rx_other++;
+    pbuf_free(pb);
+}
+
+/* Token bucket: ICMP_RATE_PER_SEC tokens a second, at most ICMP_RATE_BURST. */
+static int icmp_rate_ok(struct icmp_layer *icmp, uint64_t now)
+{
+    uint64_t elapsed = now - icmp->last_refill;
+    icmp->last_refill = now;
+    uint64_t t = icmp->tokens_milli + elapsed * ICMP_RATE_PER_SEC;
+    if (t > ICMP_RATE_BURST * 1000u)
+        t = ICMP_RATE_BURST * 1000u;
+    if (t < 1000u) {
+        icmp->tokens_milli = (uint32_t)t;
+        return 0;
+    }
+    icmp->tokens_milli = (uint32_t)(t - 1000u);
+    return 1;
+}
+
+/* RFC 1122 §3.2.2: no error about an ICMP error, a non-first fragment, a
+ * link or IP broadcast/multicast, or a source that is not a unique host. */
+static int icmp_error_allowed(const struct ipv4_layer *ip, const uint8_t *orig,
+                              size_t orig_len, int link_bcast)
+{
+    if (link_bcast || orig_len < IPV4_HLEN)
+        return 0;
+    size_t hlen = (size_t)(orig[0] & 0x0f) * 4;
+    if (hlen < IPV4_HLEN || hlen > orig_len)
+        return 0;
+    uint32_t src = load_be32(orig + 12), dst = load_be32(orig + 16);
+    if (ipv4_is_martian(ip, src) || ipv4_is_broadcast(ip, dst) ||
+        (dst >> 28) == 0xe)
+        return 0;
+    if ((load_be16(orig + 6) & IPV4_OFF_MASK) != 0)
+        return 0;
+    if (orig[9] == IPV4_PROTO_ICMP)     /* unknown type counts as an error */
+        return hlen < orig_len && !icmp_is_error(orig[hlen]);
+    return 1;
+}
+
+void icmp_send_error(struct ipv4_layer *ip, const uint8_t *orig,
+                     size_t orig_len, int link_bcast, uint8_t type,
+                     uint8_t code, uint64_t now)
+{
+    struct icmp_stats *st = &ip->icmp.stats;
+    if (!icmp_error_allowed(ip, orig, orig_len, link_bcast)) {
+        st->err_suppressed++;
+        return;
+    }
+    if (!icmp_rate_ok(&ip->icmp, now)) {
+        st->err_rate_limited++;
+        return;
+    }
+    /* Quote the header and the first 64 bits of data (RFC 792). */
+    size_t quote = (size_t)(orig[0] & 0x0f) * 4 + 8;
+    if (quote > orig_len)
+        quote = orig_len;
+    struct pbuf *pb = pbuf_alloc(ip->pool, PBUF_HEADROOM, ICMP_HLEN + quote);
+    if (!pb) {
+        ip->stats.tx_no_buffer++;
+        return;
+    }
+    memcpy(pb->data + ICMP_HLEN, orig, quote);
+    struct icmp_hdr ih = { .type = type, .code = code };
+    icmp_emit(&ih, pb->data, pb->len);
+    st->tx_errors++;
+    ipv4_output(ip, pb, 0, load_be32(orig + 12), IPV4_PROTO_ICMP, now);
+}

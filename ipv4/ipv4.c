@@ -1,0 +1,267 @@
+/* ipv4/ipv4.c - IPv4 input checks and dispatch, routing, output, fragments.
+ *
+ * Input order follows RFC 1122 §3.2.1: header validity (ipv4_wire), source
+ * sanity, destination is us, reassembly, then the protocol handler. Output
+ * sends whole datagrams in place (the caller's buffer already has headroom
+ * for our header) and copies only when it must fragment.
+ */
+#include "ipv4/ipv4.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "core/addr.h"
+#include "core/bytes.h"
+
+#define IPV4_C(f, h) { #f, offsetof(struct ipv4_layer, stats.f), h }
+#define IPV4_R(name, f, h) { name, offsetof(struct ipv4_layer, reass.stats.f), h }
+const struct ts_counter_desc ipv4_counter_desc[] = {
+    IPV4_C(rx_packets, "datagrams received (fragments counted one by one)"),
+    IPV4_C(rx_delivered, "datagrams handed to ICMP or a transport"),
+    IPV4_C(drop_truncated, "dropped: shorter than a 20-byte header"),
+    IPV4_C(drop_version, "dropped: version not 4"),
+    IPV4_C(drop_bad_hlen, "dropped: IHL < 5 or header longer than the packet"),
+    IPV4_C(drop_bad_totlen, "dropped: total length < header or > frame"),
+    IPV4_C(drop_bad_cksum, "dropped: header checksum does not verify"),
+    IPV4_C(drop_martian_src, "dropped: source 0/8, 127/8, multicast, class E, broadcast or ours"),
+    IPV4_C(drop_not_for_us, "dropped: destination not our address (we do not forward)"),
+    IPV4_C(drop_unknown_proto, "dropped: no handler for the protocol (ICMP unreachable)"),
+    IPV4_R("rx_fragments", frags, "fragments received"),
+    IPV4_R("reassembled", done, "datagrams reassembled from fragments"),
+    IPV4_R("drop_frag_dup", dup, "ignored: exact duplicate fragments"),
+    IPV4_R("drop_frag_overlap", overlap, "datagrams dropped: overlapping fragments"),
+    IPV4_R("drop_frag_too_big", too_big, "fragments dropped: past 65,535 bytes (ping of death)"),
+    IPV4_R("drop_frag_bad_len", bad_len, "fragments dropped: bad length or past the last fragment"),
+    IPV4_R("drop_frag_timeout", timeout, "datagrams dropped: not complete in 30 s"),
+    IPV4_R("drop_frag_evicted", evicted, "datagrams dropped: too many in progress"),
+    IPV4_R("drop_frag_no_buffer", no_buffer, "fragments dropped: buffer pool empty"),
+    IPV4_C(tx_packets, "datagrams sent"),
+    IPV4_C(tx_fragments, "fragments sent for datagrams larger than the MTU"),
+    IPV4_C(tx_no_route, "not sent: destination off-link and no gateway"),
+    IPV4_C(tx_no_buffer, "not sent: buffer pool empty"),
+    IPV4_C(tx_too_big, "not sent: larger than 65,535 bytes"),
+};
+const size_t ipv4_counter_count = TS_COUNTERS_LEN(ipv4_counter_desc);
+
+static void ipv4_reass_expired(void *ctx, const uint8_t *hdr, size_t len,
+                               uint64_t now)
+{
+    icmp_send_error(ctx, hdr, len, 0, ICMP_TIME_EXCEEDED, ICMP_EXC_FRAGTIME,
+                    now);
+}
+
+void ipv4_init(struct ipv4_layer *ip, const struct ipv4_config *cfg,
+               struct eth_layer *eth, struct arp_layer *arp,
+               struct pbuf_pool *pool, uint16_t first_id,
+               const struct ts_log *log)
+{
+    memset(ip, 0, sizeof *ip);
+    ip->cfg = *cfg;
+    /* RFC 791: every host link carries 68-byte datagrams; below that a
+     * fragment could not hold 8 bytes of data and fragmenting never ends. */
+    if (ip->cfg.mtu < IPV4_MIN_MTU)
+        ip->cfg.mtu = IPV4_MIN_MTU;
+    ip->mask = ts_ip4_mask(cfg->prefix);
+    ip->eth = eth;
+    ip->arp = arp;
+    ip->pool = pool;
+    ip->next_id = first_id;
+    ip->log = log;
+    ipv4_reass_init(&ip->reass, pool);
+    icmp_init(&ip->icmp);
+}
+
+void ipv4_destroy(struct ipv4_layer *ip)
+{
+    ipv4_reass_destroy(&ip->reass);
+}
+
+int ipv4_register(struct ipv4_layer *ip, uint8_t proto, ipv4_rx_fn fn,
+                  void *ctx)
+{
+    if (ip->nhandlers == IPV4_MAX_HANDLERS)
+        return -ENOSPC;
+    ip->handlers[ip->nhandlers].proto = proto;
+    ip->handlers[ip->nhandlers].fn = fn;
+    ip->handlers[ip->nhandlers].ctx = ctx;
+    ip->nhandlers++;
+    return 0;
+}
+
+int ipv4_is_broadcast(const struct ipv4_layer *ip, uint32_t addr)
+{
+    if (addr == 0xffffffffu)
+        return 1;
+    /* The subnet-directed broadcast exists only for subnets with hosts. */
+    return ip->cfg.prefix < 31 && (addr & ~ip->mask) == ~ip->mask &&
+           (addr & ip->mask) == (ip->cfg.addr & ip->mask);
+}
+
+int ipv4_is_martian(const struct ipv4_layer *ip, uint32_t addr)
+{
+    uint32_t top = addr >> 24;
+    return top == 0 || top == 127 || top >= 224 || addr == ip->cfg.addr ||
+           ipv4_is_broadcast(ip, addr);
+}
+
+static void ipv4_count_parse_error(struct ipv4_stats *st, int rc)
+{
+    switch (rc) {
+    case IPV4_ERR_TRUNCATED: st->drop_truncated++; break;
+    case IPV4_ERR_VERSION: st->drop_version++; break;
+    case IPV4_ERR_HLEN: st->drop_bad_hlen++; break;
+    case IPV4_ERR_TOTLEN: st->drop_bad_totlen++; break;
+    default: st->drop_bad_cksum++; break;
+    }
+}
+
+/* pb->data at the IP header of a whole datagram: hand it up. */
+static void ipv4_deliver(struct ipv4_layer *ip, struct pbuf *pb,
+                         const struct ipv4_hdr *h, uint64_t now)
+{
+    ipv4_rx_fn fn = NULL;
+    void *ctx = NULL;
+    if (h->proto == IPV4_PROTO_ICMP) {
+        fn = icmp_input;
+        ctx = ip;
+    }
+    for (unsigned i = 0; !fn && i < ip->nhandlers; i++) {
+        if (ip->handlers[i].proto == h->proto) {
+            fn = ip->handlers[i].fn;
+            ctx = ip->handlers[i].ctx;
+        }
+    }
+    if (!fn) {
+        ip->stats.drop_unknown_proto++;
+        icmp_send_error(ip, pb->data, pb->len, (pb->flags & PBUF_F_LINK_BCAST) != 0,
+                        ICMP_DEST_UNREACH, ICMP_UNREACH_PROTOCOL, now);
+        pbuf_free(pb);
+        return;
+    }
+    ip->stats.rx_delivered++;
+    pbuf_pull(pb, h->hlen);
+    fn(ctx, pb, h, now);
+}
+
+void ipv4_input(void *ctx, struct pbuf *pb, const struct eth_hdr *eh,
+                uint64_t now)
+{
+    struct ipv4_layer *ip = ctx;
+    struct ipv4_hdr h;
+    ip->stats.rx_packets++;
+    int rc = ipv4_parse(pb->data, pb->len, &h);
+    if (rc != IPV4_OK) {
+        ipv4_count_parse_error(&ip->stats, rc);
+        goto drop;
+    }
+    pbuf_trim(pb, h.total_len);     /* Ethernet padding is not ours */
+    if (eth_is_broadcast(eh->dst))
+        pb->flags |= PBUF_F_LINK_BCAST;
+    if (ipv4_is_martian(ip, h.src)) {
+        ip->stats.drop_martian_src++;
+        goto drop;
+    }
+    if (h.dst != ip->cfg.addr && !ipv4_is_broadcast(ip, h.dst)) {
+        ip->stats.drop_not_for_us++;
+        goto drop;
+    }
+    if (ipv4_is_fragment(&h)) {
+        struct ipv4_hdr whole;
+        uint32_t flags = pb->flags;
+        pb = ipv4_reass_input(&ip->reass, pb, &h, &whole, now);
+        if (!pb)
+            return;
+        pb->flags |= flags & PBUF_F_LINK_BCAST;
+        h = whole;
+    }
+    ipv4_deliver(ip, pb, &h, now);
+    return;
+drop:
+    pbuf_free(pb);
+}
+
+/* The next hop for dst: dst itself on-link, else the gateway; 0 if none. */
+static uint32_t ipv4_route(const struct ipv4_layer *ip, uint32_t dst)
+{
+    if ((dst & ip->mask) == (ip->cfg.addr & ip->mask))
+        return dst;
+    return ip->cfg.gateway;
+}
+
+/* Prepend a header to pb (payload at pb->data) and send it to next_hop. */
+static int ipv4_send_one(struct ipv4_layer *ip, struct pbuf *pb,
+                         const struct ipv4_hdr *h, uint32_t next_hop,
+                         uint64_t now)
+{
+    uint8_t *p = pbuf_push(pb, IPV4_HLEN);
+    if (!p) {
+        ip->stats.tx_no_buffer++;
+        pbuf_free(pb);
+        return -ENOBUFS;
+    }
+    struct ipv4_hdr out = *h;
+    out.total_len = (uint16_t)pb->len;
+    ipv4_emit(&out, p);
+    ip->stats.tx_packets++;
+    if (ipv4_is_broadcast(ip, h->dst))
+        return eth_output(ip->eth, pb, eth_broadcast, ETH_TYPE_IPV4);
+    return arp_output(ip->arp, pb, next_hop, now);
+}
+
+/* RFC 791 fragmentation: every fragment but the last carries a multiple of
+ * 8 bytes; each is a fresh buffer, since headers must sit between pieces. */
+static int ipv4_fragment(struct ipv4_layer *ip, struct pbuf *pb,
+                         struct ipv4_hdr *h, uint32_t next_hop, uint64_t now)
+{
+    size_t chunk = ((size_t)ip->cfg.mtu - IPV4_HLEN) & ~(size_t)7;
+    int rc = 0;
+    for (size_t off = 0; off < pb->len && rc == 0; off += chunk) {
+        size_t n = pb->len - off < chunk ? pb->len - off : chunk;
+        struct pbuf *f = pbuf_alloc(ip->pool, PBUF_HEADROOM, n);
+        if (!f) {
+            ip->stats.tx_no_buffer++;
+            rc = -ENOBUFS;
+            break;
+        }
+        memcpy(f->data, pb->data + off, n);
+        h->frag = (uint16_t)((off / 8) | (off + n < pb->len ? IPV4_MF : 0));
+        ip->stats.tx_fragments++;
+        rc = ipv4_send_one(ip, f, h, next_hop, now);
+    }
+    pbuf_free(pb);
+    return rc;
+}
+
+int ipv4_output(struct ipv4_layer *ip, struct pbuf *pb, uint32_t src,
+                uint32_t dst, uint8_t proto, uint64_t now)
+{
+    uint32_t next_hop = ipv4_is_broadcast(ip, dst) ? dst : ipv4_route(ip, dst);
+    if (next_hop == 0) {
+        ip->stats.tx_no_route++;
+        pbuf_free(pb);
+        return -ENETUNREACH;
+    }
+    if (pb->len > IPV4_MAX_LEN - IPV4_HLEN) {
+        ip->stats.tx_too_big++;
+        pbuf_free(pb);
+        return -EMSGSIZE;
+    }
+    struct ipv4_hdr h = {
+        .hlen = IPV4_HLEN, .id = ip->next_id++, .ttl = IPV4_DEFAULT_TTL,
+        .proto = proto, .src = src ? src : ip->cfg.addr, .dst = dst,
+    };
+    if (IPV4_HLEN + pb->len <= ip->cfg.mtu)
+        return ipv4_send_one(ip, pb, &h, next_hop, now);
+    return ipv4_fragment(ip, pb, &h, next_hop, now);
+}
+
+void ipv4_poll(struct ipv4_layer *ip, uint64_t now)
+{
+    ipv4_reass_poll(&ip->reass, now, ipv4_reass_expired, ip);
+}
+
+uint64_t ipv4_next_deadline(const struct ipv4_layer *ip)
+{
+    return ipv4_reass_next_deadline(&ip->reass);
+}

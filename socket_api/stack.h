@@ -1,0 +1,76 @@
+/* socket_api/stack.h - the stack instance: every layer's state in one struct.
+ *
+ * No globals (DESIGN.md §3.3): a struct stack owns its buffer pool, its
+ * random source, its log, its device and every layer, so two instances can
+ * run side by side in one process (joined by a memdev pair in tests). The
+ * instance is driven from outside: stack_rx() reads frames waiting on the
+ * device, stack_poll() runs timers, stack_next_deadline() says when to call
+ * stack_poll() again. Time is always passed in (`now`, milliseconds).
+ * Entry points: stack_config_default, stack_init, stack_destroy, stack_start,
+ * stack_rx, stack_input, stack_poll, stack_next_deadline,
+ * stack_counters_print.
+ */
+#ifndef TS_SOCKET_API_STACK_H
+#define TS_SOCKET_API_STACK_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "arp/arp.h"
+#include "core/log.h"
+#include "core/pbuf.h"
+#include "core/rand.h"
+#include "eth/eth.h"
+#include "eth/netdev.h"
+#include "ipv4/ipv4.h"
+
+struct stack_config {
+    uint8_t mac[ETH_ALEN];
+    struct ipv4_config ip;
+    unsigned pool_small;        /* frame-sized buffers */
+    unsigned pool_large;        /* 64 KiB buffers (reassembly, offloads) */
+    uint64_t seed;              /* the random source's seed */
+    int log_level;
+    FILE *log_out;              /* NULL: silent */
+};
+
+struct stack_stats {
+    uint64_t rx_no_buffer;      /* reads put off: pool empty */
+    uint64_t rx_dev_error;      /* reads the device failed */
+};
+
+extern const struct ts_counter_desc stack_counter_desc[];
+extern const size_t stack_counter_count;
+
+struct stack {
+    struct stack_config cfg;
+    struct netdev *dev;
+    struct pbuf_pool pool;
+    struct ts_log log;
+    struct ts_rand rand;
+    struct eth_layer eth;
+    struct arp_layer arp;
+    struct ipv4_layer ip;
+    struct stack_stats stats;
+};
+
+/* 10.0.0.2/24, MAC 02:00:0a:00:00:02, MTU 1500, a pool for a busy host. */
+void stack_config_default(struct stack_config *cfg);
+/* Build the layers on dev; the stack owns dev from now on (closed by
+ * stack_destroy, even on failure). 0 or -ENOMEM. */
+int stack_init(struct stack *s, const struct stack_config *cfg,
+               struct netdev *dev);
+void stack_destroy(struct stack *s);
+/* Announce our address (gratuitous ARP). */
+void stack_start(struct stack *s, uint64_t now);
+/* Read and process up to budget frames from the device. Returns the number
+ * read, or -errno from the device. */
+int stack_rx(struct stack *s, unsigned budget, uint64_t now);
+/* Process one received frame (data at the Ethernet header); consumes pb. */
+void stack_input(struct stack *s, struct pbuf *pb, uint64_t now);
+void stack_poll(struct stack *s, uint64_t now);
+uint64_t stack_next_deadline(const struct stack *s);
+/* Every layer's counters, like `netstat -s`. */
+void stack_counters_print(const struct stack *s, FILE *out);
+
+#endif

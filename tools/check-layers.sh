@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# tools/check-layers.sh - fail if a file includes a header of a higher layer.
+#
+# Dependencies point down only (DESIGN.md §2):
+#   tools -> socket_api -> {tcp, udp} -> ipv4 -> arp -> eth -> core
+# and tcp and udp never include each other. tools/ and tests/ may include
+# anything. Every `#include "dir/file.h"` line of every layer is checked
+# against the allowed set of its directory.
+set -u
+cd "$(dirname "$0")/.." || exit 2
+
+allowed() {
+    case "$1" in
+    core)       echo "core" ;;
+    eth)        echo "core eth" ;;
+    arp)        echo "core eth arp" ;;
+    ipv4)       echo "core eth arp ipv4" ;;
+    udp)        echo "core eth arp ipv4 udp" ;;
+    tcp)        echo "core eth arp ipv4 tcp" ;;
+    socket_api) echo "core eth arp ipv4 udp tcp socket_api" ;;
+    esac
+}
+
+bad=0
+checked=0
+for layer in core eth arp ipv4 udp tcp socket_api; do
+    ok=" $(allowed "$layer") "
+    for f in "$layer"/*.[ch]; do
+        [ -e "$f" ] || continue
+        checked=$((checked + 1))
+        while IFS= read -r line; do
+            inc=${line#*\"}
+            dir=${inc%%/*}
+            [ "$dir" = "$inc" ] && continue      # same-directory include
+            case "$ok" in
+            *" $dir "*) ;;
+            *) echo "check-layers: $f includes $inc ($layer may not use $dir)"
+               bad=$((bad + 1)) ;;
+            esac
+        done < <(grep -E '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$f")
+    done
+done
+if [ "$bad" -ne 0 ]; then
+    echo "check-layers: $bad upward include(s) in $checked files"
+    exit 1
+fi
+echo "check-layers: $checked files, every include points down"

@@ -1,0 +1,345 @@
+/* tools/tapstack.c - the program people run: the stack on a TAP device.
+ *
+ * Parses options, opens (or creates) the TAP, optionally configures the
+ * kernel's side of it, wraps it in a pcap capture, and runs the event loop:
+ * wait on the TAP fd until the next timer deadline, read frames, run timers.
+ * SIGINT/SIGTERM stop it (capture flushed, counters printed); SIGUSR1 prints
+ * the counters and carries on. Signals are blocked except inside ppoll(), so
+ * one arriving between a check and the wait cannot be lost.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/addr.h"
+#include "core/clock.h"
+#include "eth/pcapdev.h"
+#include "eth/tap.h"
+#include "socket_api/stack.h"
+
+#define TAPSTACK_VERSION "0.1.0"
+#define TAPSTACK_RX_BUDGET 64       /* frames per wake-up before timers run */
+#define TAPSTACK_FLUSH_MS 1000      /* capture flushed at least this often */
+#define TAPSTACK_MTU_MAX 9000
+
+struct tapstack_opts {
+    const char *iface;
+    const char *pcap;
+    int have_host;
+    uint32_t host_addr;
+    uint8_t host_prefix;
+    int have_mac;
+    struct stack_config cfg;
+};
+
+static volatile sig_atomic_t tapstack_stop, tapstack_dump;
+
+static void tapstack_on_signal(int sig)
+{
+    if (sig == SIGUSR1)
+        tapstack_dump = 1;
+    else
+        tapstack_stop = 1;
+}
+
+static void tapstack_usage(FILE *out)
+{
+    fprintf(out,
+"Usage: tapstack [OPTION]...\n"
+"Run the tapstack TCP/IP stack as a host on a Linux TAP device.\n"
+"\n"
+"It answers ARP and ICMP echo (ping) for its address until SIGINT or SIGTERM,\n"
+"then flushes the capture and prints its counters (like `netstat -s`).\n"
+"SIGUSR1 prints the counters without stopping. Needs CAP_NET_ADMIN.\n"
+"\n"
+"  -i, --iface NAME         TAP device to attach to or create (default tap0)\n"
+"  -a, --addr A.B.C.D/N     the stack's address and subnet (default 10.0.0.2/24)\n"
+"  -H, --host-addr A.B.C.D/N\n"
+"                           give the kernel's side of the TAP this address, set\n"
+"                           its MTU, turn IPv6 off on it and bring it up\n"
+"  -g, --gateway A.B.C.D    default route for off-link destinations\n"
+"  -m, --mac XX:XX:XX:XX:XX:XX\n"
+"                           the stack's MAC (default 02:00 + the IPv4 address)\n"
+"  -M, --mtu N              largest IP datagram per frame, 68..%d (default 1500)\n"
+"  -w, --pcap FILE          capture every frame in and out to FILE (pcap)\n"
+"  -v, --verbose            more log output on stderr (repeat for debug)\n"
+"  -V, --version            print the version and exit\n"
+"  -h, --help               print this help and exit\n"
+"\n"
+"Example, in a private network namespace (as root):\n"
+"  ip netns add demo\n"
+"  ip netns exec demo tapstack --iface tap0 --host-addr 10.0.0.1/24 \\\n"
+"      --addr 10.0.0.2/24 --pcap demo.pcap &\n"
+"  ip netns exec demo ping -c 3 10.0.0.2\n"
+"\n"
+"Exit status: 0 after a signal, 1 on a device error, 2 on bad arguments or\n"
+"when the TAP cannot be opened.\n", TAPSTACK_MTU_MAX);
+}
+
+static int tapstack_bad(const char *what, const char *arg)
+{
+    fprintf(stderr, "tapstack: invalid %s '%s' (try --help)\n", what, arg);
+    return 2;
+}
+
+static int tapstack_parse_mtu(const char *s, uint16_t *mtu)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < IPV4_MIN_MTU || v > TAPSTACK_MTU_MAX)
+        return -EINVAL;
+    *mtu = (uint16_t)v;
+    return 0;
+}
+
+/* One option; 0 to go on, -1 to exit 0 (help/version), else an exit code. */
+static int tapstack_option(struct tapstack_opts *o, int c, const char *arg)
+{
+    struct ipv4_config *ip = &o->cfg.ip;
+    switch (c) {
+    case 'i':
+        if (!*arg || strlen(arg) >= NETDEV_NAMELEN)
+            return tapstack_bad("interface name", arg);
+        o->iface = arg;
+        return 0;
+    case 'a':
+        return ts_ip4_prefix_parse(arg, &ip->addr, &ip->prefix, 1) < 0
+                   ? tapstack_bad("--addr (want A.B.C.D/N)", arg) : 0;
+    case 'H':
+        o->have_host = 1;
+        return ts_ip4_prefix_parse(arg, &o->host_addr, &o->host_prefix, 1) < 0
+                   ? tapstack_bad("--host-addr (want A.B.C.D/N)", arg) : 0;
+    case 'g':
+        return ts_ip4_parse(arg, &ip->gateway) < 0
+                   ? tapstack_bad("--gateway", arg) : 0;
+    case 'm':
+        o->have_mac = 1;
+        return ts_mac_parse(arg, o->cfg.mac) < 0 ? tapstack_bad("--mac", arg) : 0;
+    case 'M':
+        return tapstack_parse_mtu(arg, &ip->mtu) < 0
+                   ? tapstack_bad("--mtu (68..9000)", arg) : 0;
+    case 'w':
+        o->pcap = arg;
+        return 0;
+    case 'v':
+        o->cfg.log_level++;
+        return 0;
+    case 'V':
+        printf("tapstack " TAPSTACK_VERSION "\n");
+        return -1;
+    case 'h':
+        tapstack_usage(stdout);
+        return -1;
+    default:
+        fprintf(stderr, "tapstack: unknown option (try --help)\n");
+        return 2;
+    }
+}
+
+/* Cross-option checks: what each option alone cannot see. */
+static int tapstack_check(struct tapstack_opts *o)
+{
+    struct ipv4_config *ip = &o->cfg.ip;
+    char a[TS_IP4_STRLEN];
+    uint32_t top = ip->addr >> 24;
+    if (top == 0 || top == 127 || top >= 224 || ip->prefix > 30 ||
+        (ip->addr & ~ts_ip4_mask(ip->prefix)) == 0 ||
+        (ip->addr | ts_ip4_mask(ip->prefix)) == 0xffffffffu)
+        return tapstack_bad("--addr (not a usable host address)",
+                            ts_ip4_fmt(ip->addr, a));
+    if (o->have_host && o->host_addr == ip->addr) {
+        fprintf(stderr, "tapstack: --host-addr must differ from --addr\n");
+        return 2;
+    }
+    if (ip->gateway && (ip->gateway & ts_ip4_mask(ip->prefix)) !=
+                           (ip->addr & ts_ip4_mask(ip->prefix)))
+        return tapstack_bad("--gateway (not on the --addr subnet)",
+                            ts_ip4_fmt(ip->gateway, a));
+    if (!o->have_mac) {     /* locally administered, unicast: 02:00:a.b.c.d */
+        o->cfg.mac[0] = 0x02;
+        o->cfg.mac[1] = 0x00;
+        for (int i = 0; i < 4; i++)
+            o->cfg.mac[2 + i] = (uint8_t)(ip->addr >> (24 - 8 * i));
+    }
+    if (o->cfg.mac[0] & 1)
+        return tapstack_bad("--mac (multicast)", "");
+    return 0;
+}
+
+static int tapstack_parse(struct tapstack_opts *o, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "iface", required_argument, NULL, 'i' },
+        { "addr", required_argument, NULL, 'a' },
+        { "host-addr", required_argument, NULL, 'H' },
+        { "gateway", required_argument, NULL, 'g' },
+        { "mac", required_argument, NULL, 'm' },
+        { "mtu", required_argument, NULL, 'M' },
+        { "pcap", required_argument, NULL, 'w' },
+        { "verbose", no_argument, NULL, 'v' },
+        { "version", no_argument, NULL, 'V' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    memset(o, 0, sizeof *o);
+    o->iface = "tap0";
+    stack_config_default(&o->cfg);
+    o->cfg.log_out = stderr;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":i:a:H:g:m:M:w:vVh", longopts, NULL)) != -1) {
+        if (c == '?' || c == ':') {
+            fprintf(stderr, "tapstack: %s '%s' (try --help)\n",
+                    c == ':' ? "missing argument for" : "unknown option",
+                    argv[optind - 1]);
+            return 2;
+        }
+        int rc = tapstack_option(o, c, optarg);
+        if (rc)
+            return rc;
+    }
+    if (optind < argc) {
+        fprintf(stderr, "tapstack: unexpected argument '%s' (try --help)\n",
+                argv[optind]);
+        return 2;
+    }
+    return tapstack_check(o);
+}
+
+static const char *tapstack_open_hint(int err)
+{
+    switch (-err) {
+    case ENOENT: return " (no /dev/net/tun: load the tun module)";
+    case EPERM:
+    case EACCES: return " (needs root or CAP_NET_ADMIN)";
+    case EBUSY: return " (another program holds this TAP)";
+    case EINVAL: return " (the name exists and is not a TAP)";
+    default: return "";
+    }
+}
+
+/* Open the TAP, configure the host side, wrap the capture. NULL: exit 2. */
+static struct netdev *tapstack_open_dev(const struct tapstack_opts *o)
+{
+    int err = 0;
+    struct netdev *dev = tap_open(o->iface, o->cfg.ip.mtu, &err);
+    if (!dev) {
+        fprintf(stderr, "tapstack: cannot open TAP %s: %s%s\n", o->iface,
+                strerror(-err), tapstack_open_hint(err));
+        return NULL;
+    }
+    if (o->have_host) {
+        err = tap_configure_host(dev->name, o->host_addr, o->host_prefix,
+                                 o->cfg.ip.mtu);
+        if (err < 0) {
+            fprintf(stderr, "tapstack: cannot configure %s: %s\n", dev->name,
+                    strerror(-err));
+            netdev_close(dev);
+            return NULL;
+        }
+    }
+    if (o->pcap) {
+        char errbuf[256];
+        struct netdev *cap = pcapdev_wrap(dev, o->pcap, errbuf, sizeof errbuf);
+        if (!cap) {
+            fprintf(stderr, "tapstack: cannot write capture %s: %s\n", o->pcap,
+                    errbuf);
+            netdev_close(dev);
+            return NULL;
+        }
+        dev = cap;
+    }
+    return dev;
+}
+
+static void tapstack_signals(sigset_t *waitmask)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = tapstack_on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
+    sigset_t block;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &block, waitmask);
+    sigdelset(waitmask, SIGINT);
+    sigdelset(waitmask, SIGTERM);
+    sigdelset(waitmask, SIGUSR1);
+}
+
+static int tapstack_run(struct stack *s, struct netdev *cap)
+{
+    sigset_t waitmask;
+    tapstack_signals(&waitmask);
+    struct pollfd pfd = { .fd = netdev_fd(s->dev), .events = POLLIN };
+    uint64_t now = ts_clock_ms(), next_flush = now + TAPSTACK_FLUSH_MS;
+    stack_start(s, now);
+    while (!tapstack_stop) {
+        uint64_t wake = ts_min_deadline(stack_next_deadline(s), next_flush);
+        uint64_t wait = wake > now ? wake - now : 0;
+        struct timespec ts = { (time_t)(wait / 1000), (long)(wait % 1000) * 1000000L };
+        int n = ppoll(&pfd, 1, &ts, &waitmask);
+        now = ts_clock_ms();
+        if (n < 0 && errno != EINTR) {
+            perror("tapstack: ppoll");
+            return 1;
+        }
+        if (n > 0 && (pfd.revents & POLLIN) &&
+            stack_rx(s, TAPSTACK_RX_BUDGET, now) < 0) {
+            fprintf(stderr, "tapstack: the TAP device failed\n");
+            return 1;
+        }
+        stack_poll(s, now);
+        if (cap && now >= next_flush)
+            pcapdev_flush(cap);
+        if (now >= next_flush)
+            next_flush = now + TAPSTACK_FLUSH_MS;
+        if (tapstack_dump) {
+            tapstack_dump = 0;
+            stack_counters_print(s, stdout);
+            fflush(stdout);
+        }
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct tapstack_opts o;
+    int rc = tapstack_parse(&o, argc, argv);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    struct netdev *dev = tapstack_open_dev(&o);
+    if (!dev)
+        return 2;
+    struct stack *s = malloc(sizeof *s);
+    if (!s || stack_init(s, &o.cfg, dev) < 0) {
+        fprintf(stderr, "tapstack: out of memory for the buffer pool\n");
+        if (!s)
+            netdev_close(dev);
+        free(s);
+        return 1;
+    }
+    char a[TS_IP4_STRLEN], m[TS_MAC_STRLEN];
+    printf("tapstack: ready on %s: %s/%u mac %s mtu %u%s%s\n", dev->name,
+           ts_ip4_fmt(o.cfg.ip.addr, a), o.cfg.ip.prefix,
+           ts_mac_fmt(o.cfg.mac, m), o.cfg.ip.mtu, o.pcap ? ", capture " : "",
+           o.pcap ? o.pcap : "");
+    fflush(stdout);
+    rc = tapstack_run(s, o.pcap ? dev : NULL);
+    stack_counters_print(s, stdout);
+    stack_destroy(s);       /* closes the capture: the file is complete */
+    free(s);
+    return rc;
+}
