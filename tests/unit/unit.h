@@ -26,14 +26,16 @@ struct unit_suite {
 void unit_add_suite(struct unit_suite *s);
 
 #define TS_TEST(fn) { #fn, fn }
+/* The generated names carry a unit_ prefix: a suite named after its module
+ * ("eth") must not collide with that module's own functions (eth_register). */
 #define TS_SUITE(sname, ...)                                                  \
-    static const struct unit_test sname##_tests[] = { __VA_ARGS__ };          \
-    static struct unit_suite sname##_suite = {                                \
-        #sname, sname##_tests,                                                \
-        sizeof(sname##_tests) / sizeof(sname##_tests[0]), 0 };                \
-    __attribute__((constructor)) static void sname##_register(void)           \
+    static const struct unit_test unit_##sname##_tests[] = { __VA_ARGS__ };   \
+    static struct unit_suite unit_##sname##_suite = {                         \
+        #sname, unit_##sname##_tests,                                         \
+        sizeof(unit_##sname##_tests) / sizeof(unit_##sname##_tests[0]), 0 };  \
+    __attribute__((constructor)) static void unit_##sname##_register(void)    \
     {                                                                         \
-        unit_add_suite(&sname##_suite);                                       \
+        unit_add_suite(&unit_##sname##_suite);                                \
     }
 
 #endif
