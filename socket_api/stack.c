@@ -29,6 +29,9 @@ void stack_config_default(struct stack_config *cfg)
     cfg->pool_large = 16;
     cfg->seed = 1;
     cfg->log_level = TS_LOG_WARN;
+    cfg->secret.k0 = 0x746170737461636bull;    /* fixed: tests replay */
+    cfg->secret.k1 = 1;
+    tcp_config_default(&cfg->tcp);
 }
 
 int stack_init(struct stack *s, const struct stack_config *cfg,
@@ -48,14 +51,21 @@ int stack_init(struct stack *s, const struct stack_config *cfg,
     arp_init(&s->arp, &s->eth, &s->pool, cfg->ip.addr, &s->log);
     ipv4_init(&s->ip, &cfg->ip, &s->eth, &s->arp, &s->pool,
               (uint16_t)ts_rand_u32(&s->rand), &s->log);
+    if (tcp_init(&s->tcp, &cfg->tcp, &s->ip, &s->pool, &s->rand, &cfg->secret,
+                 &s->log) < 0) {
+        stack_destroy(s);
+        return -ENOMEM;
+    }
     eth_register(&s->eth, ETH_TYPE_ARP, arp_input, &s->arp);
     eth_register(&s->eth, ETH_TYPE_IPV4, ipv4_input, &s->ip);
+    ipv4_register(&s->ip, IPV4_PROTO_TCP, tcp_input, &s->tcp);
     return 0;
 }
 
 void stack_destroy(struct stack *s)
 {
     if (s->dev) {
+        tcp_destroy(&s->tcp);
         ipv4_destroy(&s->ip);
         arp_destroy(&s->arp);
         netdev_close(s->dev);
@@ -104,12 +114,14 @@ void stack_poll(struct stack *s, uint64_t now)
 {
     arp_poll(&s->arp, now);
     ipv4_poll(&s->ip, now);
+    tcp_poll(&s->tcp, now);
 }
 
 uint64_t stack_next_deadline(const struct stack *s)
 {
-    return ts_min_deadline(arp_next_deadline(&s->arp),
-                           ipv4_next_deadline(&s->ip));
+    uint64_t d = ts_min_deadline(arp_next_deadline(&s->arp),
+                                 ipv4_next_deadline(&s->ip));
+    return ts_min_deadline(d, tcp_next_deadline(&s->tcp));
 }
 
 void stack_counters_print(const struct stack *s, FILE *out)
@@ -122,6 +134,8 @@ void stack_counters_print(const struct stack *s, FILE *out)
                       &s->ip);
     ts_counters_print(out, "icmp", icmp_counter_desc, icmp_counter_count,
                       &s->ip.icmp.stats);
+    ts_counters_print(out, "tcp", tcp_counter_desc, tcp_counter_count,
+                      &s->tcp.stats);
     ts_counters_print(out, "pbuf", pbuf_counter_desc, pbuf_counter_count,
                       &s->pool.stats);
     ts_counters_print(out, "stack", stack_counter_desc, stack_counter_count,

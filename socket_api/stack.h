@@ -23,6 +23,7 @@
 #include "eth/eth.h"
 #include "eth/netdev.h"
 #include "ipv4/ipv4.h"
+#include "tcp/tcp.h"
 
 struct stack_config {
     uint8_t mac[ETH_ALEN];
@@ -30,6 +31,9 @@ struct stack_config {
     unsigned pool_small;        /* frame-sized buffers */
     unsigned pool_large;        /* 64 KiB buffers (reassembly, offloads) */
     uint64_t seed;              /* the random source's seed */
+    struct tcp_key secret;      /* ISNs, SYN cookies (RFC 6528): a program
+                                   fills it from getrandom(), tests fix it */
+    struct tcp_config tcp;
     int log_level;
     FILE *log_out;              /* NULL: silent */
 };
@@ -51,6 +55,7 @@ struct stack {
     struct eth_layer eth;
     struct arp_layer arp;
     struct ipv4_layer ip;
+    struct tcp_layer tcp;
     struct stack_stats stats;
 };
 

@@ -15,12 +15,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/addr.h"
 #include "core/clock.h"
 #include "eth/pcapdev.h"
 #include "eth/tap.h"
+#include "socket_api/services.h"
 #include "socket_api/stack.h"
+
+#include <sys/random.h>
 
 #define TAPSTACK_VERSION "0.1.0"
 #define TAPSTACK_RX_BUDGET 64       /* frames per wake-up before timers run */
@@ -34,6 +38,7 @@ struct tapstack_opts {
     uint32_t host_addr;
     uint8_t host_prefix;
     int have_mac;
+    unsigned services;          /* SERVICES_* mask */
     struct stack_config cfg;
 };
 
@@ -53,8 +58,10 @@ static void tapstack_usage(FILE *out)
 "Usage: tapstack [OPTION]...\n"
 "Run the tapstack TCP/IP stack as a host on a Linux TAP device.\n"
 "\n"
-"It answers ARP and ICMP echo (ping) for its address until SIGINT or SIGTERM,\n"
-"then flushes the capture and prints its counters (like `netstat -s`).\n"
+"It answers ARP, ICMP echo (ping) and TCP for its address and runs the TCP\n"
+"services echo (7), discard (9), daytime (13) and chargen (19) until SIGINT\n"
+"or SIGTERM, then flushes the capture and prints its counters (like\n"
+"`netstat -s`).\n"
 "SIGUSR1 prints the counters without stopping. Needs CAP_NET_ADMIN.\n"
 "\n"
 "  -i, --iface NAME         TAP device to attach to or create (default tap0)\n"
@@ -67,6 +74,10 @@ static void tapstack_usage(FILE *out)
 "                           the stack's MAC (default 02:00 + the IPv4 address)\n"
 "  -M, --mtu N              largest IP datagram per frame, 68..%d (default 1500)\n"
 "  -w, --pcap FILE          capture every frame in and out to FILE (pcap)\n"
+"  -s, --services LIST      TCP services to run: comma-separated names from\n"
+"                           echo, discard, daytime, chargen; or all, none\n"
+"                           (default all)\n"
+"      --no-services        the same as --services none\n"
 "  -v, --verbose            more log output on stderr (repeat for debug)\n"
 "  -V, --version            print the version and exit\n"
 "  -h, --help               print this help and exit\n"
@@ -98,6 +109,32 @@ static int tapstack_parse_mtu(const char *s, uint16_t *mtu)
     return 0;
 }
 
+/* "echo,discard", "all" or "none" into a SERVICES_* mask. */
+static int tapstack_parse_services(const char *arg, unsigned *mask)
+{
+    static const char *const names[] = { "echo", "discard", "daytime", "chargen" };
+    char buf[128];
+    if (strlen(arg) >= sizeof buf)
+        return -EINVAL;
+    snprintf(buf, sizeof buf, "%s", arg);
+    *mask = 0;
+    char *save = NULL;
+    for (char *w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+        unsigned bit = 0;
+        if (strcmp(w, "all") == 0)
+            bit = SERVICES_ALL;
+        else if (strcmp(w, "none") == 0)
+            bit = 0;
+        for (unsigned i = 0; i < 4; i++)
+            if (strcmp(w, names[i]) == 0)
+                bit = 1u << i;
+        if (!bit && strcmp(w, "none") != 0)
+            return -EINVAL;
+        *mask |= bit;
+    }
+    return 0;
+}
+
 /* One option; 0 to go on, -1 to exit 0 (help/version), else an exit code. */
 static int tapstack_option(struct tapstack_opts *o, int c, const char *arg)
 {
@@ -126,6 +163,12 @@ static int tapstack_option(struct tapstack_opts *o, int c, const char *arg)
                    ? tapstack_bad("--mtu (68..9000)", arg) : 0;
     case 'w':
         o->pcap = arg;
+        return 0;
+    case 's':
+        return tapstack_parse_services(arg, &o->services) < 0
+                   ? tapstack_bad("--services", arg) : 0;
+    case 'S':
+        o->services = 0;
         return 0;
     case 'v':
         o->cfg.log_level++;
@@ -182,6 +225,8 @@ static int tapstack_parse(struct tapstack_opts *o, int argc, char **argv)
         { "mac", required_argument, NULL, 'm' },
         { "mtu", required_argument, NULL, 'M' },
         { "pcap", required_argument, NULL, 'w' },
+        { "services", required_argument, NULL, 's' },
+        { "no-services", no_argument, NULL, 'S' },
         { "verbose", no_argument, NULL, 'v' },
         { "version", no_argument, NULL, 'V' },
         { "help", no_argument, NULL, 'h' },
@@ -189,11 +234,17 @@ static int tapstack_parse(struct tapstack_opts *o, int argc, char **argv)
     };
     memset(o, 0, sizeof *o);
     o->iface = "tap0";
+    o->services = SERVICES_ALL;
     stack_config_default(&o->cfg);
+    /* RFC 6528: the ISN secret must be unpredictable; tests fix theirs. */
+    if (getrandom(&o->cfg.secret, sizeof o->cfg.secret, 0) !=
+        (ssize_t)sizeof o->cfg.secret)
+        o->cfg.secret.k1 ^= (uint64_t)ts_clock_ms() ^ (uint64_t)getpid() << 32;
+    getrandom(&o->cfg.seed, sizeof o->cfg.seed, GRND_NONBLOCK);
     o->cfg.log_out = stderr;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":i:a:H:g:m:M:w:vVh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":i:a:H:g:m:M:w:s:vVh", longopts, NULL)) != -1) {
         if (c == '?' || c == ':') {
             fprintf(stderr, "tapstack: %s '%s' (try --help)\n",
                     c == ':' ? "missing argument for" : "unknown option",
@@ -331,6 +382,14 @@ int main(int argc, char **argv)
         free(s);
         return 1;
     }
+    int err = 0;
+    struct services *sv = NULL;
+    if (o.services && !(sv = services_start(s, o.services, &err))) {
+        fprintf(stderr, "tapstack: cannot start services: %s\n", strerror(-err));
+        stack_destroy(s);
+        free(s);
+        return 1;
+    }
     char a[TS_IP4_STRLEN], m[TS_MAC_STRLEN];
     printf("tapstack: ready on %s: %s/%u mac %s mtu %u%s%s\n", dev->name,
            ts_ip4_fmt(o.cfg.ip.addr, a), o.cfg.ip.prefix,
@@ -339,6 +398,7 @@ int main(int argc, char **argv)
     fflush(stdout);
     rc = tapstack_run(s, o.pcap ? dev : NULL);
     stack_counters_print(s, stdout);
+    services_stop(sv);
     stack_destroy(s);       /* closes the capture: the file is complete */
     free(s);
     return rc;

@@ -1,0 +1,173 @@
+/* socket_api/services.c - echo, discard, daytime and chargen as TCP event
+ * handlers. One small struct per connection, freed when it is closed. */
+#include "socket_api/services.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define SVC_CHUNK 16384
+#define SVC_BACKLOG 128
+
+enum svc_kind { SVC_ECHO, SVC_DISCARD, SVC_DAYTIME, SVC_CHARGEN, SVC_N };
+static const uint16_t svc_port[SVC_N] = { 7, 9, 13, 19 };
+
+struct svc_listener {
+    struct services *sv;
+    enum svc_kind kind;
+    struct tcp_listener *l;
+};
+
+struct services {
+    struct stack *s;
+    struct svc_listener lis[SVC_N];
+};
+
+struct svc_conn {
+    struct services *sv;
+    enum svc_kind kind;
+    uint32_t chargen_pos;       /* where the rotating pattern continues */
+};
+
+static uint64_t svc_now(const struct services *sv)
+{
+    return sv->s->tcp.now;
+}
+
+static void svc_close(struct svc_conn *sc, struct tcp_conn *c)
+{
+    tcp_close(c, svc_now(sc->sv));
+    free(sc);
+}
+
+/* Read what can be echoed without buffering: no more than the send ring
+ * has room for, so every byte read is written at once. */
+static void svc_echo(struct svc_conn *sc, struct tcp_conn *c)
+{
+    uint8_t buf[SVC_CHUNK];
+    uint64_t now = svc_now(sc->sv);
+    for (int i = 0; i < 64; i++) {
+        uint32_t room = tcp_conn_writable(c);
+        if (room == 0 || tcp_conn_readable(c) == 0)
+            return;
+        ssize_t n = tcp_recv(c, buf, room < sizeof buf ? room : sizeof buf, now);
+        if (n <= 0)
+            return;
+        tcp_send(c, buf, (size_t)n, now);
+    }
+}
+
+static void svc_discard(struct tcp_conn *c, uint64_t now)
+{
+    uint8_t buf[SVC_CHUNK];
+    for (int i = 0; i < 64 && tcp_recv(c, buf, sizeof buf, now) > 0; i++)
+        ;
+}
+
+/* RFC 864: 72-character lines of the 95 printable characters, each line
+ * starting one character later than the one before. */
+static void svc_chargen(struct svc_conn *sc, struct tcp_conn *c)
+{
+    uint8_t buf[SVC_CHUNK];
+    uint64_t now = svc_now(sc->sv);
+    for (int i = 0; i < 64; i++) {
+        uint32_t room = tcp_conn_writable(c);
+        uint32_t n = room < sizeof buf ? room : sizeof buf;
+        if (n == 0)
+            return;
+        for (uint32_t k = 0; k < n; k++, sc->chargen_pos++) {
+            uint32_t line = sc->chargen_pos / 74, col = sc->chargen_pos % 74;
+            buf[k] = col == 72 ? '\r' : col == 73 ? '\n'
+                                      : (uint8_t)(' ' + (line + col) % 95);
+        }
+        if (tcp_send(c, buf, n, now) <= 0)
+            return;
+    }
+}
+
+static void svc_daytime(struct tcp_conn *c, uint64_t now)
+{
+    char line[64];
+    time_t t = time(NULL);
+    struct tm tm;
+    size_t n = strftime(line, sizeof line, "%A, %B %d, %Y %H:%M:%S-UTC\r\n",
+                        gmtime_r(&t, &tm));
+    tcp_send(c, line, n, now);
+}
+
+static void svc_event(void *ctx, struct tcp_conn *c, unsigned ev)
+{
+    struct svc_conn *sc = ctx;
+    uint64_t now = svc_now(sc->sv);
+    if (ev & TCP_EV_ERROR) {
+        svc_close(sc, c);
+        return;
+    }
+    if (sc->kind == SVC_ECHO && (ev & (TCP_EV_READABLE | TCP_EV_WRITABLE)))
+        svc_echo(sc, c);
+    if ((sc->kind == SVC_DISCARD || sc->kind == SVC_CHARGEN) &&
+        (ev & TCP_EV_READABLE))
+        svc_discard(c, now);
+    if (sc->kind == SVC_CHARGEN && (ev & TCP_EV_WRITABLE))
+        svc_chargen(sc, c);
+    /* The peer is done and everything it sent has been dealt with. */
+    if (tcp_conn_at_eof(c))
+        svc_close(sc, c);
+}
+
+static void svc_accept(void *ctx, struct tcp_conn *unused, unsigned ev)
+{
+    struct svc_listener *sl = ctx;
+    (void)unused;
+    if (!(ev & TCP_EV_ACCEPT))
+        return;
+    for (int i = 0; i < SVC_BACKLOG; i++) {
+        struct svc_conn *sc = calloc(1, sizeof *sc);
+        struct tcp_conn *c = sc ? tcp_accept(sl->l, svc_event, sc) : NULL;
+        if (!c) {
+            free(sc);
+            return;
+        }
+        sc->sv = sl->sv;
+        sc->kind = sl->kind;
+        if (sc->kind == SVC_DAYTIME) {
+            svc_daytime(c, svc_now(sl->sv));
+            svc_close(sc, c);
+        }
+    }
+}
+
+struct services *services_start(struct stack *s, unsigned mask, int *err)
+{
+    struct services *sv = calloc(1, sizeof *sv);
+    if (!sv) {
+        *err = -ENOMEM;
+        return NULL;
+    }
+    sv->s = s;
+    for (int k = 0; k < SVC_N; k++) {
+        if (!(mask & (1u << k)))
+            continue;
+        struct svc_listener *sl = &sv->lis[k];
+        sl->sv = sv;
+        sl->kind = (enum svc_kind)k;
+        sl->l = tcp_listen(&s->tcp, 0, svc_port[k], SVC_BACKLOG, svc_accept,
+                           sl, err);
+        if (!sl->l) {
+            services_stop(sv);
+            return NULL;
+        }
+    }
+    return sv;
+}
+
+void services_stop(struct services *sv)
+{
+    if (!sv)
+        return;
+    for (int k = 0; k < SVC_N; k++)
+        if (sv->lis[k].l)
+            tcp_unlisten(sv->lis[k].l);
+    free(sv);
+}

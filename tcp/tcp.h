@@ -1,0 +1,166 @@
+/* tcp/tcp.h - TCP (RFC 9293): the layer, its connections, and the internal
+ * interface the socket API wraps.
+ *
+ * A struct tcp_layer holds a hash table of connections keyed by the 4-tuple
+ * (SipHash with the stack's secret, so no peer can aim at one bucket), the
+ * listeners, counters and settings. A struct tcp_conn is one TCB. The
+ * application side never blocks inside tcp/: calls return at once
+ * (-EAGAIN when they would wait) and readiness arrives as events through the
+ * callback given at connect/listen/accept time.
+ *
+ * Lifetime: the application owns a connection handle from tcp_connect() or
+ * tcp_accept() until it calls tcp_close() or tcp_abort(); after that the
+ * layer owns it and frees it when the connection is fully closed (after
+ * TIME-WAIT). A connection that dies while the application still holds it
+ * (reset, time-out) stays, in CLOSED with its error, until tcp_close().
+ *
+ * Entry points: tcp_init, tcp_destroy, tcp_input, tcp_poll,
+ * tcp_next_deadline, and the internal interface: tcp_listen, tcp_connect,
+ * tcp_accept, tcp_send, tcp_recv, tcp_shutdown, tcp_close, tcp_abort,
+ * tcp_set_nodelay, tcp_set_keepalive, tcp_state_name, tcp_counter_desc.
+ */
+#ifndef TS_TCP_TCP_H
+#define TS_TCP_TCP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "core/counters.h"
+#include "core/log.h"
+#include "core/pbuf.h"
+#include "core/rand.h"
+#include "ipv4/ipv4.h"
+#include "tcp/tcp_buf.h"
+#include "tcp/tcp_hash.h"
+#include "tcp/tcp_wire.h"
+
+enum tcp_state {
+    TCP_CLOSED = 0, TCP_LISTEN, TCP_SYN_SENT, TCP_SYN_RECEIVED,
+    TCP_ESTABLISHED, TCP_FIN_WAIT_1, TCP_FIN_WAIT_2, TCP_CLOSE_WAIT,
+    TCP_CLOSING, TCP_LAST_ACK, TCP_TIME_WAIT,
+};
+
+/* Events delivered to the application (a bit set). */
+#define TCP_EV_CONNECTED 0x01   /* handshake done (active open) */
+#define TCP_EV_READABLE 0x02    /* data waiting, or end of stream */
+#define TCP_EV_WRITABLE 0x04    /* send buffer has room again */
+#define TCP_EV_ACCEPT 0x08      /* listener: a connection is ready */
+#define TCP_EV_ERROR 0x10       /* reset or time-out: see tcp_conn_error */
+#define TCP_EV_EOF 0x20         /* the peer sent FIN (also READABLE) */
+
+struct tcp_conn;
+typedef void (*tcp_event_fn)(void *ctx, struct tcp_conn *c, unsigned events);
+
+/* Settings with good defaults (tcp_config_default). Times in ms. */
+struct tcp_config {
+    uint32_t sndbuf, rcvbuf;        /* per-connection ring sizes */
+    unsigned max_conns;             /* every TCB, TIME-WAIT included */
+    uint32_t rto_init, rto_min, rto_max, rto_syn;
+    unsigned max_retries;           /* data retransmissions before ETIMEDOUT */
+    unsigned max_syn_retries;
+    uint32_t delack_ms;             /* delayed ACK at most this long */
+    uint32_t msl_ms;                /* TIME-WAIT lasts 2 * MSL */
+    uint32_t keepalive_idle, keepalive_intvl;
+    unsigned keepalive_count;
+    unsigned challenge_ack_per_sec; /* RFC 5961 §7, per connection */
+};
+
+struct tcp_stats {
+    uint64_t rx_segments, tx_segments, rx_bytes, tx_bytes;
+    uint64_t drop_truncated, drop_bad_offset, drop_bad_cksum, drop_bad_addr;
+    uint64_t opt_malformed;
+    uint64_t rst_sent_no_conn, rx_rst;
+    uint64_t active_opens, passive_opens, established, closed;
+    uint64_t conn_refused, conn_reset, conn_timeout;
+    uint64_t retransmits, rto_expired, fast_retransmits;
+    uint64_t dup_acks, out_of_window, rx_ooo_segments, drop_ooo_full;
+    uint64_t drop_syn_queue_full, drop_accept_queue_full, drop_no_tcb;
+    uint64_t syn_cookies_sent, syn_cookies_ok, syn_cookies_bad;
+    uint64_t challenge_acks, challenge_acks_limited;
+    uint64_t rst_ignored_time_wait, drop_ack_unacceptable, drop_no_ack;
+    uint64_t zero_window_probes, keepalive_probes, tx_no_buffer;
+    uint64_t conns_now, conns_time_wait;
+};
+
+extern const struct ts_counter_desc tcp_counter_desc[];
+extern const size_t tcp_counter_count;
+
+struct tcp_listener;
+
+struct tcp_layer {
+    struct tcp_config cfg;
+    struct ipv4_layer *ip;
+    struct pbuf_pool *pool;
+    struct ts_rand *rand;
+    const struct ts_log *log;
+    struct tcp_key key;             /* ISN, cookie and table secret */
+    struct tcp_conn **buckets;
+    uint32_t nbuckets;              /* a power of two */
+    struct tcp_conn *all;           /* every TCB, for timers */
+    struct tcp_listener *listeners;
+    uint64_t now;                   /* time of the current event */
+    struct tcp_stats stats;
+};
+
+void tcp_config_default(struct tcp_config *cfg);
+/* 0 or -ENOMEM. The key seeds ISNs and cookies (RFC 6528: keep it secret). */
+int tcp_init(struct tcp_layer *t, const struct tcp_config *cfg,
+             struct ipv4_layer *ip, struct pbuf_pool *pool,
+             struct ts_rand *rand, const struct tcp_key *key,
+             const struct ts_log *log);
+/* Free every connection and listener. */
+void tcp_destroy(struct tcp_layer *t);
+/* IPv4 handler for IPV4_PROTO_TCP (ctx is the struct tcp_layer). */
+void tcp_input(void *ctx, struct pbuf *pb, const struct ipv4_hdr *h,
+               uint64_t now);
+/* Timers due by now: retransmission, delayed ACK, persist, keepalive,
+ * TIME-WAIT. */
+void tcp_poll(struct tcp_layer *t, uint64_t now);
+uint64_t tcp_next_deadline(const struct tcp_layer *t);
+
+/* Passive open on addr (0: any of ours):port with an accept queue of
+ * backlog. The listener's events are TCP_EV_ACCEPT. NULL and *err set
+ * (-EADDRINUSE, -ENOMEM, -EINVAL) on failure. */
+struct tcp_listener *tcp_listen(struct tcp_layer *t, uint32_t addr,
+                                uint16_t port, unsigned backlog,
+                                tcp_event_fn fn, void *ctx, int *err);
+void tcp_unlisten(struct tcp_listener *l);
+/* Take an established connection off the accept queue; NULL if none
+ * (EAGAIN). Its events go to fn/ctx from now on. */
+struct tcp_conn *tcp_accept(struct tcp_listener *l, tcp_event_fn fn,
+                            void *ctx);
+/* Active open to dst:dport from a random ephemeral port (lport 0) or lport.
+ * Events: CONNECTED, or ERROR with ECONNREFUSED/ETIMEDOUT. */
+struct tcp_conn *tcp_connect(struct tcp_layer *t, uint16_t lport, uint32_t dst,
+                             uint16_t dport, tcp_event_fn fn, void *ctx,
+                             uint64_t now, int *err);
+/* Queue up to len bytes; returns bytes queued (maybe fewer), or -EAGAIN
+ * (buffer full), -EPIPE (after shutdown/close, or peer reset), -ENOTCONN. */
+ssize_t tcp_send(struct tcp_conn *c, const void *buf, size_t len, uint64_t now);
+/* Read up to len bytes; returns bytes, 0 at end of stream, or -EAGAIN,
+ * -ENOTCONN, or the connection's error (-ECONNRESET...). */
+ssize_t tcp_recv(struct tcp_conn *c, void *buf, size_t len, uint64_t now);
+/* Half-close: FIN after the queued data. 0 or -ENOTCONN. */
+int tcp_shutdown(struct tcp_conn *c, uint64_t now);
+/* Give the handle back: FIN after queued data (RST if unread data is left,
+ * RFC 9293 §3.10.4 / RFC 2525). The layer frees it when done. */
+void tcp_close(struct tcp_conn *c, uint64_t now);
+/* RST now and give the handle back. */
+void tcp_abort(struct tcp_conn *c, uint64_t now);
+
+void tcp_set_nodelay(struct tcp_conn *c, int on);
+void tcp_set_keepalive(struct tcp_conn *c, int on);
+
+/* Introspection for the socket API and tools. */
+enum tcp_state tcp_conn_state(const struct tcp_conn *c);
+int tcp_conn_error(const struct tcp_conn *c);     /* 0 or -errno */
+uint32_t tcp_conn_readable(const struct tcp_conn *c);
+uint32_t tcp_conn_writable(const struct tcp_conn *c);
+/* The peer sent FIN and every byte before it has been read. */
+int tcp_conn_at_eof(const struct tcp_conn *c);
+void tcp_conn_addrs(const struct tcp_conn *c, uint32_t *laddr, uint16_t *lport,
+                    uint32_t *raddr, uint16_t *rport);
+const char *tcp_state_name(enum tcp_state s);
+
+#endif

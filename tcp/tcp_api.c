@@ -1,0 +1,254 @@
+/* tcp/tcp_api.c - the application's side: open, send, receive, close.
+ *
+ * Nothing here blocks: a call that would wait returns -EAGAIN and the
+ * application waits for the matching event. Each call runs the output
+ * engine and then settles the connection (events, release), like input.
+ */
+#include "tcp/tcp_conn.h"
+
+#include <string.h>
+
+/* RFC 6056 §3.3.1-style: start at a random port of the ephemeral range and
+ * walk it until a free one is found. */
+static uint16_t tcp_ephemeral_port(struct tcp_layer *t)
+{
+    const uint32_t lo = 49152, n = 65536 - 49152;
+    uint32_t start = ts_rand_below(t->rand, n);
+    for (uint32_t i = 0; i < n; i++) {
+        uint16_t port = (uint16_t)(lo + (start + i) % n);
+        if (!tcp_port_in_use(t, port))
+            return port;
+    }
+    return 0;
+}
+
+struct tcp_conn *tcp_connect(struct tcp_layer *t, uint16_t lport, uint32_t dst,
+                             uint16_t dport, tcp_event_fn fn, void *ctx,
+                             uint64_t now, int *err)
+{
+    t->now = now;
+    uint32_t src = t->ip->cfg.addr;
+    if (dport == 0 || dst == 0 || ipv4_is_broadcast(t->ip, dst) ||
+        (dst >> 28) == 0xe) {
+        *err = -EINVAL;
+        return NULL;
+    }
+    if (lport == 0 && (lport = tcp_ephemeral_port(t)) == 0) {
+        *err = -EADDRNOTAVAIL;
+        return NULL;
+    }
+    if (tcp_conn_find(t, src, lport, dst, dport)) {
+        *err = -EADDRINUSE;
+        return NULL;
+    }
+    struct tcp_conn *c = tcp_conn_new(t, src, lport, dst, dport);
+    if (!c || tcp_conn_alloc_buffers(c) < 0) {
+        if (c)
+            tcp_conn_free(c);
+        *err = -ENOMEM;
+        return NULL;
+    }
+    c->fn = fn;
+    c->ctx = ctx;
+    c->iss = tcp_isn(t, src, lport, dst, dport);
+    c->snd_una = c->snd_nxt = c->snd_max = c->iss;
+    while (c->rcv_ws < TCP_WS_MAX && (c->rcv.cap >> c->rcv_ws) > 0xffff)
+        c->rcv_ws++;
+    c->mss = tcp_our_mss(t);
+    c->rtt_start = now;
+    t->stats.active_opens++;
+    tcp_set_state(c, TCP_SYN_SENT);
+    tcp_output(c);
+    return c;
+}
+
+ssize_t tcp_send(struct tcp_conn *c, const void *buf, size_t len, uint64_t now)
+{
+    c->t->now = now;
+    if (c->err)
+        return -EPIPE;
+    if (c->flags & (TCP_F_FIN_QUEUED | TCP_F_USER_CLOSED))
+        return -EPIPE;
+    if (c->state == TCP_SYN_SENT || c->state == TCP_SYN_RECEIVED)
+        return -EAGAIN;     /* not yet: the CONNECTED event says when */
+    if (c->state != TCP_ESTABLISHED && c->state != TCP_CLOSE_WAIT)
+        return -ENOTCONN;
+    if (len > UINT32_MAX)
+        len = UINT32_MAX;
+    uint32_t n = tcp_ring_write(&c->snd, buf, (uint32_t)len);
+    if (n == 0)
+        return -EAGAIN;
+    tcp_output(c);
+    tcp_conn_settle(c);
+    return (ssize_t)n;
+}
+
+/* Reading opens the window: tell the peer when the opening is worth a
+ * segment (at least an MSS or half the buffer, RFC 9293 §3.8.6.2.2), so
+ * a sender stalled on a zero window resumes without waiting for a probe. */
+static void tcp_window_opened(struct tcp_conn *c, uint32_t before)
+{
+    uint32_t after = tcp_rcv_window(c);
+    if (after > before && (before < c->mss || after - before >= c->rcv.cap / 2))
+        c->flags |= TCP_F_ACK_NOW;
+}
+
+ssize_t tcp_recv(struct tcp_conn *c, void *buf, size_t len, uint64_t now)
+{
+    c->t->now = now;
+    if (c->rcv.len == 0) {
+        if (c->err)
+            return c->err;
+        if (c->flags & TCP_F_EOF)
+            return 0;
+        if (c->state == TCP_SYN_SENT || c->state == TCP_SYN_RECEIVED ||
+            c->state == TCP_ESTABLISHED || c->state == TCP_FIN_WAIT_1 ||
+            c->state == TCP_FIN_WAIT_2)
+            return -EAGAIN;
+        return -ENOTCONN;
+    }
+    uint32_t before = c->rcv_adv - c->rcv_nxt;
+    uint32_t n = tcp_ring_read(&c->rcv, buf, len > UINT32_MAX ? UINT32_MAX
+                                                             : (uint32_t)len);
+    if (c->state == TCP_ESTABLISHED || c->state == TCP_FIN_WAIT_1 ||
+        c->state == TCP_FIN_WAIT_2) {
+        tcp_window_opened(c, before);
+        if (c->flags & TCP_F_ACK_NOW)
+            tcp_output(c);
+    }
+    tcp_conn_settle(c);
+    return (ssize_t)n;
+}
+
+/* Queue our FIN (RFC 9293 §3.10.4 CLOSE): it goes after the data. */
+static void tcp_queue_fin(struct tcp_conn *c)
+{
+    if (c->flags & TCP_F_FIN_QUEUED)
+        return;
+    c->flags |= TCP_F_FIN_QUEUED;
+    if (c->state == TCP_ESTABLISHED || c->state == TCP_SYN_RECEIVED)
+        tcp_set_state(c, TCP_FIN_WAIT_1);
+    else if (c->state == TCP_CLOSE_WAIT)
+        tcp_set_state(c, TCP_LAST_ACK);
+    tcp_output(c);
+}
+
+int tcp_shutdown(struct tcp_conn *c, uint64_t now)
+{
+    c->t->now = now;
+    switch (c->state) {
+    case TCP_SYN_SENT:
+        return -ENOTCONN;
+    case TCP_SYN_RECEIVED:
+    case TCP_ESTABLISHED:
+    case TCP_CLOSE_WAIT:
+        tcp_queue_fin(c);
+        tcp_conn_settle(c);
+        return 0;
+    default:
+        return (c->flags & TCP_F_FIN_QUEUED) ? 0 : -ENOTCONN;
+    }
+}
+
+void tcp_close(struct tcp_conn *c, uint64_t now)
+{
+    c->t->now = now;
+    c->flags |= TCP_F_USER_CLOSED;
+    switch (c->state) {
+    case TCP_CLOSED:
+        c->flags |= TCP_F_RELEASE;
+        break;
+    case TCP_SYN_SENT:
+        tcp_conn_done(c, 0);
+        break;
+    case TCP_SYN_RECEIVED:
+    case TCP_ESTABLISHED:
+    case TCP_CLOSE_WAIT:
+        if (c->rcv.len > 0) {
+            /* Unread data would be lost silently: say so with RST
+             * (RFC 9293 §3.10.4 note, RFC 2525 §2.17). */
+            tcp_send_rst(c);
+            tcp_conn_done(c, 0);
+        } else {
+            tcp_queue_fin(c);
+        }
+        break;
+    case TCP_FIN_WAIT_2:
+        c->tw_at = now + 2u * c->t->cfg.msl_ms;
+        break;
+    case TCP_TIME_WAIT:
+        tcp_ring_free(&c->rcv);
+        break;
+    default:
+        break;
+    }
+    tcp_conn_settle(c);
+}
+
+void tcp_abort(struct tcp_conn *c, uint64_t now)
+{
+    c->t->now = now;
+    c->flags |= TCP_F_USER_CLOSED;
+    if (c->state != TCP_CLOSED && c->state != TCP_SYN_SENT &&
+        c->state != TCP_TIME_WAIT)
+        tcp_send_rst(c);
+    if (c->state == TCP_CLOSED)
+        c->flags |= TCP_F_RELEASE;
+    else
+        tcp_conn_done(c, 0);
+    tcp_conn_settle(c);
+}
+
+void tcp_set_nodelay(struct tcp_conn *c, int on)
+{
+    if (on)
+        c->flags |= TCP_F_NODELAY;
+    else
+        c->flags &= ~TCP_F_NODELAY;
+}
+
+void tcp_set_keepalive(struct tcp_conn *c, int on)
+{
+    if (on)
+        c->flags |= TCP_F_KEEPALIVE;
+    else
+        c->flags &= ~TCP_F_KEEPALIVE;
+    c->probes = 0;
+    tcp_timer_rearm(c);
+}
+
+enum tcp_state tcp_conn_state(const struct tcp_conn *c)
+{
+    return (enum tcp_state)c->state;
+}
+
+int tcp_conn_error(const struct tcp_conn *c)
+{
+    return c->err;
+}
+
+uint32_t tcp_conn_readable(const struct tcp_conn *c)
+{
+    return c->rcv.len;
+}
+
+int tcp_conn_at_eof(const struct tcp_conn *c)
+{
+    return (c->flags & TCP_F_EOF) && c->rcv.len == 0;
+}
+
+uint32_t tcp_conn_writable(const struct tcp_conn *c)
+{
+    if (c->state != TCP_ESTABLISHED && c->state != TCP_CLOSE_WAIT)
+        return 0;
+    return tcp_ring_space(&c->snd);
+}
+
+void tcp_conn_addrs(const struct tcp_conn *c, uint32_t *laddr, uint16_t *lport,
+                    uint32_t *raddr, uint16_t *rport)
+{
+    *laddr = c->laddr;
+    *lport = c->lport;
+    *raddr = c->raddr;
+    *rport = c->rport;
+}

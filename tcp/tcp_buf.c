@@ -1,0 +1,119 @@
+/* tcp/tcp_buf.c - byte rings (two memcpy at most per call) and the sorted
+ * out-of-order range list. */
+#include "tcp/tcp_buf.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcp/tcp_seq.h"
+
+int tcp_ring_init(struct tcp_ring *r, uint32_t cap)
+{
+    memset(r, 0, sizeof *r);
+    if (cap == 0)
+        return 0;
+    r->buf = malloc(cap);
+    if (!r->buf)
+        return -ENOMEM;
+    r->cap = cap;
+    return 0;
+}
+
+void tcp_ring_free(struct tcp_ring *r)
+{
+    free(r->buf);
+    memset(r, 0, sizeof *r);
+}
+
+/* Copy n bytes into the ring at absolute index idx, wrapping once. */
+static void tcp_ring_copy_in(struct tcp_ring *r, uint32_t idx, const uint8_t *p,
+                             uint32_t n)
+{
+    idx %= r->cap;
+    uint32_t first = r->cap - idx < n ? r->cap - idx : n;
+    memcpy(r->buf + idx, p, first);
+    memcpy(r->buf, p + first, n - first);
+}
+
+uint32_t tcp_ring_write(struct tcp_ring *r, const uint8_t *p, uint32_t n)
+{
+    if (n > tcp_ring_space(r))
+        n = tcp_ring_space(r);
+    if (n == 0)
+        return 0;
+    tcp_ring_copy_in(r, r->head + r->len, p, n);
+    r->len += n;
+    return n;
+}
+
+void tcp_ring_put_at(struct tcp_ring *r, uint32_t off, const uint8_t *p,
+                     uint32_t n)
+{
+    if (n)
+        tcp_ring_copy_in(r, r->head + r->len + off, p, n);
+}
+
+void tcp_ring_peek(const struct tcp_ring *r, uint32_t off, uint8_t *p,
+                   uint32_t n)
+{
+    if (n == 0)
+        return;
+    uint32_t idx = (r->head + off) % r->cap;
+    uint32_t first = r->cap - idx < n ? r->cap - idx : n;
+    memcpy(p, r->buf + idx, first);
+    memcpy(p + first, r->buf, n - first);
+}
+
+void tcp_ring_drop(struct tcp_ring *r, uint32_t n)
+{
+    r->len -= n;
+    r->head = r->len ? (r->head + n) % r->cap : 0;
+}
+
+uint32_t tcp_ring_read(struct tcp_ring *r, uint8_t *p, uint32_t n)
+{
+    if (n > r->len)
+        n = r->len;
+    tcp_ring_peek(r, 0, p, n);
+    tcp_ring_drop(r, n);
+    return n;
+}
+
+static void tcp_ooo_remove(struct tcp_ooo *o, uint32_t i)
+{
+    memmove(o->start + i, o->start + i + 1, (o->n - i - 1) * sizeof o->start[0]);
+    memmove(o->end + i, o->end + i + 1, (o->n - i - 1) * sizeof o->end[0]);
+    o->n--;
+}
+
+int tcp_ooo_add(struct tcp_ooo *o, uint32_t start, uint32_t end)
+{
+    uint32_t i = 0;
+    while (i < o->n && seq_lt(o->end[i], start))
+        i++;
+    /* Ranges from i on that touch [start, end) merge into it. */
+    while (i < o->n && seq_leq(o->start[i], end)) {
+        start = seq_min(start, o->start[i]);
+        end = seq_max(end, o->end[i]);
+        tcp_ooo_remove(o, i);
+    }
+    if (o->n == TCP_OOO_MAX)
+        return -ENOSPC;
+    memmove(o->start + i + 1, o->start + i, (o->n - i) * sizeof o->start[0]);
+    memmove(o->end + i + 1, o->end + i, (o->n - i) * sizeof o->end[0]);
+    o->start[i] = start;
+    o->end[i] = end;
+    o->n++;
+    return 0;
+}
+
+uint32_t tcp_ooo_take(struct tcp_ooo *o, uint32_t rcv_nxt)
+{
+    while (o->n && seq_leq(o->start[0], rcv_nxt)) {
+        if (seq_gt(o->end[0], rcv_nxt))
+            rcv_nxt = o->end[0];
+        tcp_ooo_remove(o, 0);
+    }
+    return rcv_nxt;
+}

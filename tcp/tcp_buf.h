@@ -1,0 +1,66 @@
+/* tcp/tcp_buf.h - per-connection byte rings and the out-of-order record.
+ *
+ * Send ring: the bytes from SND.UNA on, written by the application and
+ * removed as they are acknowledged. Receive ring: in-order bytes waiting for
+ * the application, followed by room for the window; segments that arrive
+ * out of order are written straight into that room at their offset from
+ * RCV.NXT, and only their sequence ranges are remembered (at most
+ * TCP_OOO_MAX ranges: a peer cannot make us track unbounded gaps). When the
+ * gap before them fills, the ranges become in-order bytes without a copy.
+ * Entry points: tcp_ring_init, tcp_ring_free, tcp_ring_write, tcp_ring_read,
+ * tcp_ring_peek, tcp_ring_drop, tcp_ring_put_at, tcp_ring_space,
+ * tcp_ooo_add, tcp_ooo_take.
+ */
+#ifndef TS_TCP_TCP_BUF_H
+#define TS_TCP_TCP_BUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TCP_OOO_MAX 8
+
+struct tcp_ring {
+    uint8_t *buf;
+    uint32_t cap;
+    uint32_t head;          /* index of the first byte */
+    uint32_t len;           /* bytes held */
+};
+
+/* 0 or -ENOMEM. cap 0 leaves the ring empty with no storage. */
+int tcp_ring_init(struct tcp_ring *r, uint32_t cap);
+void tcp_ring_free(struct tcp_ring *r);
+
+static inline uint32_t tcp_ring_space(const struct tcp_ring *r)
+{
+    return r->cap - r->len;
+}
+
+/* Append up to n bytes; returns how many fit. */
+uint32_t tcp_ring_write(struct tcp_ring *r, const uint8_t *p, uint32_t n);
+/* Remove up to n bytes from the front into p; returns how many. */
+uint32_t tcp_ring_read(struct tcp_ring *r, uint8_t *p, uint32_t n);
+/* Copy n bytes starting off bytes past the front (off + n <= len). */
+void tcp_ring_peek(const struct tcp_ring *r, uint32_t off, uint8_t *p,
+                   uint32_t n);
+/* Forget n bytes at the front (n <= len). */
+void tcp_ring_drop(struct tcp_ring *r, uint32_t n);
+/* Write n bytes at off bytes past the end of the held data, without
+ * changing len (off + n <= space). For out-of-order data. */
+void tcp_ring_put_at(struct tcp_ring *r, uint32_t off, const uint8_t *p,
+                     uint32_t n);
+
+/* Out-of-order ranges beyond RCV.NXT, kept sorted and disjoint. */
+struct tcp_ooo {
+    uint32_t n;
+    uint32_t start[TCP_OOO_MAX], end[TCP_OOO_MAX];  /* [start, end) */
+};
+
+/* Record [start, end), merging with neighbours. 0, or -ENOSPC when it would
+ * need more than TCP_OOO_MAX ranges (the caller drops the segment). */
+int tcp_ooo_add(struct tcp_ooo *o, uint32_t start, uint32_t end);
+/* If a range starts at or before rcv_nxt, remove it and return its end
+ * (the new RCV.NXT); else return rcv_nxt. Ranges wholly before rcv_nxt are
+ * discarded too. */
+uint32_t tcp_ooo_take(struct tcp_ooo *o, uint32_t rcv_nxt);
+
+#endif

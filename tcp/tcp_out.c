@@ -1,0 +1,258 @@
+/* tcp/tcp_out.c - building and sending segments.
+ *
+ * tcp_output() is the one place that decides what data goes out: as much
+ * as the peer's window and the congestion window allow, in MSS-sized
+ * segments, subject to Nagle (RFC 896) and sender-side silly window
+ * avoidance (RFC 9293 §3.8.6.2.1); the FIN rides on the last segment. Every
+ * segment is built straight into a pool buffer with headroom for the IPv4
+ * and Ethernet headers: the data is copied once, from the send ring.
+ */
+#include "tcp/tcp_conn.h"
+
+#include <string.h>
+
+uint16_t tcp_our_mss(const struct tcp_layer *t)
+{
+    return (uint16_t)(t->ip->cfg.mtu - IPV4_HLEN - TCP_HLEN);
+}
+
+/* The window to advertise (unscaled bytes). Receiver-side SWS avoidance
+ * (RFC 9293 §3.8.6.2.2): the right edge moves only in steps of at least
+ * min(buffer/2, MSS); it never moves left (RFC 9293 §3.8.6: no shrinking). */
+uint32_t tcp_rcv_window(struct tcp_conn *c)
+{
+    uint32_t cap = c->rcv.buf ? c->rcv.cap : c->t->cfg.rcvbuf;
+    uint32_t space = cap - c->rcv.len;
+    uint32_t max = (uint32_t)0xffff << c->rcv_ws;
+    if (space > max)
+        space = max;
+    uint32_t edge = c->rcv_nxt + space;
+    uint32_t step = cap / 2 < c->mss ? cap / 2 : c->mss;
+    if (seq_geq(edge, c->rcv_adv + step) ||
+        (seq_gt(edge, c->rcv_adv) && edge - c->rcv_nxt == cap))
+        c->rcv_adv = edge;
+    if (seq_lt(c->rcv_adv, c->rcv_nxt))
+        c->rcv_adv = c->rcv_nxt;
+    /* Round the edge down to what the scaled field can say. */
+    uint32_t wnd = (c->rcv_adv - c->rcv_nxt) >> c->rcv_ws << c->rcv_ws;
+    return wnd;
+}
+
+/* Build and send one segment: header with options, n data bytes taken from
+ * the send ring at off (or from data when given), checksum, IPv4. */
+static int tcp_xmit(struct tcp_conn *c, uint32_t seq, uint8_t flags,
+                    const struct tcp_opts *opts, uint32_t off, uint32_t n)
+{
+    struct tcp_layer *t = c->t;
+    struct tcp_hdr h = {
+        .sport = c->lport, .dport = c->rport, .seq = seq, .flags = flags,
+    };
+    if (opts)
+        h.opts = *opts;
+    if (flags & TCP_ACK) {
+        h.ack = c->rcv_nxt;
+        c->flags &= ~TCP_F_ACK_NOW;
+        c->ack_pending = 0;
+        c->delack_at = TS_NEVER;
+    }
+    uint32_t wnd = tcp_rcv_window(c);
+    h.wnd = (uint16_t)((flags & TCP_SYN) ? (wnd > 0xffff ? 0xffff : wnd)
+                                         : wnd >> c->rcv_ws);
+    size_t hlen = TCP_HLEN + tcp_opts_len(&h.opts);
+    struct pbuf *pb = pbuf_alloc(t->pool, PBUF_HEADROOM, hlen + n);
+    if (!pb) {
+        t->stats.tx_no_buffer++;
+        return -ENOBUFS;
+    }
+    tcp_emit(&h, pb->data);
+    if (n)
+        tcp_ring_peek(&c->snd, off, pb->data + hlen, n);
+    store_be16(pb->data + 16, tcp_cksum(c->laddr, c->raddr, pb->data, pb->len));
+    t->stats.tx_segments++;
+    t->stats.tx_bytes += n;
+    return ipv4_output(t->ip, pb, c->laddr, c->raddr, IPV4_PROTO_TCP, t->now);
+}
+
+void tcp_send_ack(struct tcp_conn *c)
+{
+    tcp_xmit(c, c->snd_nxt, TCP_ACK, NULL, 0, 0);
+}
+
+/* RFC 5961 §7: at most challenge_ack_per_sec per connection per second, so
+ * a blind attacker cannot use us to learn about (or flood) the connection. */
+void tcp_send_challenge_ack(struct tcp_conn *c)
+{
+    struct tcp_layer *t = c->t;
+    if (t->now - c->chal_window >= 1000) {
+        c->chal_window = t->now;
+        c->chal_count = 0;
+    }
+    if (c->chal_count >= t->cfg.challenge_ack_per_sec) {
+        t->stats.challenge_acks_limited++;
+        return;
+    }
+    c->chal_count++;
+    t->stats.challenge_acks++;
+    tcp_send_ack(c);
+}
+
+void tcp_send_rst(struct tcp_conn *c)
+{
+    tcp_xmit(c, c->snd_nxt, TCP_RST | TCP_ACK, NULL, 0, 0);
+}
+
+/* Zero-window probe: a segment one below SND.UNA with no data is outside
+ * the peer's window, so the peer answers with an ACK that carries its
+ * current window, and no byte of ours is committed. */
+void tcp_send_probe(struct tcp_conn *c)
+{
+    tcp_xmit(c, c->snd_una - 1, TCP_ACK, NULL, 0, 0);
+}
+
+void tcp_xmit_keepalive(struct tcp_conn *c)
+{
+    tcp_xmit(c, c->snd_nxt - 1, TCP_ACK, NULL, 0, 0);
+}
+
+/* SYN (active open) or SYN-ACK (passive): our MSS, and window scaling when
+ * we open or the peer offered it (RFC 7323 §1.3). */
+void tcp_send_syn(struct tcp_conn *c)
+{
+    struct tcp_opts o = { .has_mss = 1, .mss = tcp_our_mss(c->t) };
+    int syn_ack = c->state == TCP_SYN_RECEIVED;
+    if (!syn_ack || (c->flags & TCP_F_WS_OK)) {
+        o.has_ws = 1;
+        o.ws = c->rcv_ws;
+    }
+    tcp_xmit(c, c->iss, (uint8_t)(TCP_SYN | (syn_ack ? TCP_ACK : 0)), &o, 0, 0);
+    if (c->snd_nxt == c->iss)
+        c->snd_nxt = c->snd_max = c->iss + 1;
+}
+
+/* A reset for a segment that belongs to no connection (RFC 9293 §3.10.7.1). */
+void tcp_reply_rst(struct tcp_layer *t, const struct tcp_seg *s)
+{
+    if (s->h.flags & TCP_RST)
+        return;
+    struct tcp_conn tmp;
+    memset(&tmp, 0, sizeof tmp);
+    tmp.t = t;
+    tmp.laddr = s->dst;
+    tmp.raddr = s->src;
+    tmp.lport = s->h.dport;
+    tmp.rport = s->h.sport;
+    tmp.rcv_nxt = s->h.seq + s->seq_len;
+    tmp.rcv_adv = tmp.rcv_nxt;
+    t->stats.rst_sent_no_conn++;
+    if (s->h.flags & TCP_ACK)
+        tcp_xmit(&tmp, s->h.ack, TCP_RST, NULL, 0, 0);
+    else
+        tcp_xmit(&tmp, 0, TCP_RST | TCP_ACK, NULL, 0, 0);
+}
+
+/* Is our FIN still to be sent (first time, or again after a time-out)?
+ * Once queued, no data follows it, so it sits at SND.UNA + queued bytes. */
+static int tcp_fin_pending(const struct tcp_conn *c)
+{
+    return (c->flags & (TCP_F_FIN_QUEUED | TCP_F_FIN_ACKED)) == TCP_F_FIN_QUEUED &&
+           seq_leq(c->snd_nxt, c->snd_una + c->snd.len);
+}
+
+/* May a segment of n bytes go now? Nagle and sender SWS avoidance. */
+static int tcp_may_send(const struct tcp_conn *c, uint32_t n, uint32_t unsent)
+{
+    if (n >= c->mss)
+        return 1;
+    if (n == unsent && ((c->flags & TCP_F_NODELAY) || tcp_flight(c) == 0))
+        return 1;
+    return c->max_snd_wnd && n >= c->max_snd_wnd / 2;
+}
+
+static int tcp_can_send_data(const struct tcp_conn *c)
+{
+    return c->state == TCP_ESTABLISHED || c->state == TCP_CLOSE_WAIT ||
+           c->state == TCP_FIN_WAIT_1 || c->state == TCP_CLOSING ||
+           c->state == TCP_LAST_ACK;
+}
+
+/* Send one segment of new data (and perhaps the FIN) at SND.NXT. Returns 1
+ * when something was sent, 0 when nothing may go now. */
+static int tcp_output_one(struct tcp_conn *c, int force)
+{
+    uint32_t off = c->snd_nxt - c->snd_una;
+    int fin_pending = tcp_fin_pending(c);
+    if (off > c->snd.len)
+        return 0;
+    uint32_t unsent = c->snd.len - off;
+    uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
+    uint32_t usable = wnd > tcp_flight(c) ? wnd - tcp_flight(c) : 0;
+    uint32_t n = unsent < usable ? unsent : usable;
+    if (n > c->mss)
+        n = c->mss;
+    int fin = fin_pending && n == unsent;
+    if (n == 0 && !(fin && (usable > 0 || unsent == 0)))
+        return 0;
+    if (n > 0 && !force && !tcp_may_send(c, n, unsent))
+        return 0;
+    uint8_t flags = TCP_ACK | (n && n == unsent ? TCP_PSH : 0) | (fin ? TCP_FIN : 0);
+    uint32_t seq = c->snd_nxt;
+    if (tcp_xmit(c, seq, flags, NULL, off, n) < 0)
+        return 0;
+    c->snd_nxt += n + (uint32_t)fin;
+    if (seq_lt(seq, c->snd_max)) {
+        c->t->stats.retransmits++;
+        c->flags &= ~TCP_F_RTT_TIMING;      /* Karn: no sample from these */
+    } else if (!(c->flags & TCP_F_RTT_TIMING)) {
+        c->flags |= TCP_F_RTT_TIMING;
+        c->rtt_seq = seq;
+        c->rtt_start = c->t->now;
+    }
+    if (seq_gt(c->snd_nxt, c->snd_max))
+        c->snd_max = c->snd_nxt;
+    if (fin) {
+        c->flags |= TCP_F_FIN_SENT;
+        c->fin_seq = seq + n;
+    }
+    return 1;
+}
+
+int tcp_output(struct tcp_conn *c)
+{
+    int sent = 0;
+    if (c->state == TCP_SYN_SENT || c->state == TCP_SYN_RECEIVED) {
+        if (c->snd_nxt == c->iss) {
+            tcp_send_syn(c);
+            sent = 1;
+        }
+    } else if (tcp_can_send_data(c)) {
+        /* Bounded: a window of at most 1 GiB in segments of >= 64 bytes. */
+        for (int i = 0; i < (1 << 24) && tcp_output_one(c, 0); i++)
+            sent++;
+    }
+    if (!sent && (c->flags & TCP_F_ACK_NOW) && c->state != TCP_CLOSED &&
+        c->state != TCP_SYN_SENT)
+        tcp_send_ack(c);
+    tcp_timer_rearm(c);
+    return sent;
+}
+
+/* Resend the first unacknowledged segment (fast retransmit, partial ACK),
+ * leaving SND.NXT where it is. */
+void tcp_retransmit_first(struct tcp_conn *c)
+{
+    uint32_t n = c->snd.len < c->mss ? c->snd.len : c->mss;
+    int fin = (c->flags & TCP_F_FIN_SENT) && n == c->snd.len;
+    if (n == 0 && !fin)
+        return;
+    uint8_t flags = TCP_ACK | (fin ? TCP_FIN : 0) | (n ? TCP_PSH : 0);
+    if (tcp_xmit(c, c->snd_una, flags, NULL, 0, n) == 0)
+        c->t->stats.retransmits++;
+    c->flags &= ~TCP_F_RTT_TIMING;
+}
+
+/* Send whatever the window allows now, ignoring Nagle/SWS (the persist
+ * timer's override, RFC 9293 §3.8.6.2.1). */
+void tcp_output_force(struct tcp_conn *c)
+{
+    tcp_output_one(c, 1);
+}

@@ -1,0 +1,185 @@
+/* tcp/tcp_timer.c - every TCP timer: retransmission (RFC 6298), persist
+ * (zero-window probes), delayed ACK, keepalive (RFC 1122 §4.2.3.6),
+ * TIME-WAIT (2 MSL) and the FIN-WAIT-2 limit of a closed socket.
+ *
+ * A connection keeps absolute deadlines; tcp_poll() walks the connections
+ * and runs what is due, tcp_next_deadline() tells the event loop when to
+ * come back. The retransmission and persist timers share rto_at: data in
+ * flight means retransmission, none in flight with data held back by the
+ * peer's window means persist.
+ */
+#include "tcp/tcp_conn.h"
+
+/* RFC 6298 §2: srtt and rttvar are kept in 1/8 ms so that the gains of
+ * 1/8 and 1/4 need no floating point. */
+void tcp_rtt_sample(struct tcp_conn *c, uint32_t rtt_ms)
+{
+    const struct tcp_config *cfg = &c->t->cfg;
+    uint32_t r8 = rtt_ms * 8;
+    if (c->srtt == 0 && c->rttvar == 0) {
+        c->srtt = r8;
+        c->rttvar = r8 / 2;
+    } else {
+        uint32_t delta = c->srtt > r8 ? c->srtt - r8 : r8 - c->srtt;
+        c->rttvar = c->rttvar - c->rttvar / 4 + delta / 4;
+        c->srtt = c->srtt - c->srtt / 8 + r8 / 8;
+    }
+    uint32_t var = 4 * c->rttvar;
+    uint32_t rto = (c->srtt + (var > 8 ? var : 8)) / 8;   /* G = 1 ms */
+    c->rto = rto < cfg->rto_min ? cfg->rto_min : rto > cfg->rto_max ? cfg->rto_max : rto;
+}
+
+static int tcp_syn_state(const struct tcp_conn *c)
+{
+    return c->state == TCP_SYN_SENT || c->state == TCP_SYN_RECEIVED;
+}
+
+void tcp_timer_rearm(struct tcp_conn *c)
+{
+    uint64_t now = c->t->now;
+    uint32_t unsent = c->snd.len - (c->snd_nxt - c->snd_una < c->snd.len
+                                        ? c->snd_nxt - c->snd_una : c->snd.len);
+    if (tcp_syn_state(c) || tcp_flight(c) > 0) {
+        if (c->rto_at == TS_NEVER || (c->flags & TCP_F_PERSIST))
+            c->rto_at = now + c->rto;
+        c->flags &= ~TCP_F_PERSIST;
+    } else if (unsent > 0 && c->state != TCP_CLOSED) {
+        if (!(c->flags & TCP_F_PERSIST)) {
+            c->flags |= TCP_F_PERSIST;
+            c->probes = 0;
+            c->rto_at = now + c->rto;
+        }
+    } else {
+        c->rto_at = TS_NEVER;
+        c->flags &= ~TCP_F_PERSIST;
+    }
+    if ((c->flags & TCP_F_KEEPALIVE) &&
+        (c->state == TCP_ESTABLISHED || c->state == TCP_CLOSE_WAIT))
+        c->keep_at = c->last_rx + c->t->cfg.keepalive_idle +
+                     (uint64_t)c->probes * c->t->cfg.keepalive_intvl;
+    else
+        c->keep_at = TS_NEVER;
+}
+
+void tcp_enter_time_wait(struct tcp_conn *c)
+{
+    tcp_set_state(c, TCP_TIME_WAIT);
+    c->rto_at = c->delack_at = c->keep_at = TS_NEVER;
+    c->tw_at = c->t->now + 2u * c->t->cfg.msl_ms;
+    /* Everything we sent is acknowledged; what we received may still be
+     * waiting for an application that has not closed. */
+    tcp_ring_free(&c->snd);
+    if (c->flags & TCP_F_USER_CLOSED)
+        tcp_ring_free(&c->rcv);
+}
+
+/* Zero window: probe with back-off, for as long as it takes (RFC 9293
+ * §3.8.6.1: a receiver may keep its window closed indefinitely). */
+static void tcp_persist_expired(struct tcp_conn *c)
+{
+    struct tcp_layer *t = c->t;
+    t->stats.zero_window_probes++;
+    if (c->snd_wnd == 0)
+        tcp_send_probe(c);
+    else
+        tcp_output_force(c);
+    if (c->probes < 16)
+        c->probes++;
+    uint64_t wait = (uint64_t)c->rto << c->probes;
+    c->rto_at = t->now + (wait < t->cfg.rto_max ? wait : t->cfg.rto_max);
+    if (tcp_flight(c) > 0) {
+        c->flags &= ~TCP_F_PERSIST;     /* data went out: normal RTO now */
+        c->rto_at = t->now + c->rto;
+    }
+}
+
+/* RFC 6298 §5.4-5.7 and RFC 5681 §3.1: back off, collapse the window,
+ * resend from SND.UNA; give up after the retry limit. */
+static void tcp_rto_expired(struct tcp_conn *c)
+{
+    struct tcp_layer *t = c->t;
+    unsigned limit = tcp_syn_state(c) ? t->cfg.max_syn_retries : t->cfg.max_retries;
+    t->stats.rto_expired++;
+    if (++c->retries > limit) {
+        t->stats.conn_timeout++;
+        if (!tcp_syn_state(c))
+            tcp_send_rst(c);
+        tcp_conn_done(c, -ETIMEDOUT);
+        return;
+    }
+    c->rto = c->rto * 2 < t->cfg.rto_max ? c->rto * 2 : t->cfg.rto_max;
+    c->flags &= ~(TCP_F_RTT_TIMING | TCP_F_IN_RECOVERY);
+    c->dupacks = 0;
+    if (!tcp_syn_state(c)) {
+        uint32_t half = tcp_flight(c) / 2;
+        c->ssthresh = half > 2u * c->mss ? half : 2u * c->mss;
+        c->cwnd = c->mss;
+    }
+    c->snd_nxt = tcp_syn_state(c) ? c->iss : c->snd_una;
+    c->rto_at = TS_NEVER;
+    tcp_output(c);
+}
+
+static void tcp_keepalive_expired(struct tcp_conn *c)
+{
+    struct tcp_layer *t = c->t;
+    if (c->probes >= t->cfg.keepalive_count) {
+        t->stats.conn_timeout++;
+        tcp_send_rst(c);
+        tcp_conn_done(c, -ETIMEDOUT);
+        return;
+    }
+    c->probes++;
+    t->stats.keepalive_probes++;
+    /* SEG.SEQ = SND.NXT - 1 with no data: the peer must answer with an
+     * ACK (RFC 1122 §4.2.3.6). */
+    tcp_xmit_keepalive(c);
+    tcp_timer_rearm(c);
+}
+
+void tcp_conn_poll(struct tcp_conn *c, uint64_t now)
+{
+    if (c->tw_at <= now) {
+        tcp_conn_done(c, 0);        /* TIME-WAIT or FIN-WAIT-2 over */
+        return;
+    }
+    if (c->delack_at <= now) {
+        c->delack_at = TS_NEVER;
+        c->flags |= TCP_F_ACK_NOW;
+        tcp_output(c);
+    }
+    if (c->rto_at <= now) {
+        if (c->flags & TCP_F_PERSIST)
+            tcp_persist_expired(c);
+        else
+            tcp_rto_expired(c);
+    }
+    if (c->state != TCP_CLOSED && c->keep_at <= now)
+        tcp_keepalive_expired(c);
+}
+
+uint64_t tcp_conn_deadline(const struct tcp_conn *c)
+{
+    uint64_t d = ts_min_deadline(c->rto_at, c->delack_at);
+    return ts_min_deadline(d, ts_min_deadline(c->keep_at, c->tw_at));
+}
+
+void tcp_poll(struct tcp_layer *t, uint64_t now)
+{
+    t->now = now;
+    for (struct tcp_conn *c = t->all, *next; c; c = next) {
+        next = c->next;
+        if (tcp_conn_deadline(c) <= now) {
+            tcp_conn_poll(c, now);
+            tcp_conn_settle(c);     /* may free c: next was taken before */
+        }
+    }
+}
+
+uint64_t tcp_next_deadline(const struct tcp_layer *t)
+{
+    uint64_t d = TS_NEVER;
+    for (const struct tcp_conn *c = t->all; c; c = c->next)
+        d = ts_min_deadline(d, tcp_conn_deadline(c));
+    return d;
+}
