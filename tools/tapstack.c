@@ -19,6 +19,7 @@
 
 #include "core/addr.h"
 #include "core/clock.h"
+#include "eth/faultdev.h"
 #include "eth/pcapdev.h"
 #include "eth/tap.h"
 #include "socket_api/services.h"
@@ -39,6 +40,8 @@ struct tapstack_opts {
     uint8_t host_prefix;
     int have_mac;
     unsigned services;          /* SERVICES_* mask */
+    int have_faults;
+    struct faultdev_config faults;
     struct stack_config cfg;
 };
 
@@ -78,6 +81,17 @@ static void tapstack_usage(FILE *out)
 "                           echo, discard, daytime, chargen; or all, none\n"
 "                           (default all)\n"
 "      --no-services        the same as --services none\n"
+"\n"
+"Fault injection (a seeded netem inside the stack; the capture shows what\n"
+"the stack sent and what it received after the faults):\n"
+"      --loss P             drop each frame with probability P (0..1)\n"
+"      --dup P              duplicate each frame with probability P\n"
+"      --reorder P          hold a frame back behind the next one, probability P\n"
+"      --corrupt P          flip one bit past the Ethernet header, probability P\n"
+"      --delay MS           delay every frame MS milliseconds (0..10000)\n"
+"      --jitter MS          add a random 0..MS to each delay\n"
+"      --fault-dir DIR      rx, tx or both (default both)\n"
+"      --seed N             seed of the fault injector (default 1)\n"
 "  -v, --verbose            more log output on stderr (repeat for debug)\n"
 "  -V, --version            print the version and exit\n"
 "  -h, --help               print this help and exit\n"
@@ -135,6 +149,61 @@ static int tapstack_parse_services(const char *arg, unsigned *mask)
     return 0;
 }
 
+static int tapstack_parse_prob(const char *s, double *p)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !(v >= 0.0 && v <= 1.0))
+        return -EINVAL;
+    *p = v;
+    return 0;
+}
+
+static int tapstack_parse_u32(const char *s, uint32_t max, uint32_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || *end || *s == '-' || v > max)
+        return -EINVAL;
+    *out = (uint32_t)v;
+    return 0;
+}
+
+/* Fault-injection options (long only); 0 or an exit code. */
+static int tapstack_fault_option(struct tapstack_opts *o, int c, const char *arg)
+{
+    struct faultdev_config *f = &o->faults;
+    uint32_t v;
+    o->have_faults = 1;
+    switch (c) {
+    case 1: return tapstack_parse_prob(arg, &f->loss) < 0 ? tapstack_bad("--loss (0..1)", arg) : 0;
+    case 2: return tapstack_parse_prob(arg, &f->dup) < 0 ? tapstack_bad("--dup (0..1)", arg) : 0;
+    case 3: return tapstack_parse_prob(arg, &f->reorder) < 0 ? tapstack_bad("--reorder (0..1)", arg) : 0;
+    case 4: return tapstack_parse_prob(arg, &f->corrupt) < 0 ? tapstack_bad("--corrupt (0..1)", arg) : 0;
+    case 5: return tapstack_parse_u32(arg, FAULTDEV_MAX_DELAY_MS, &f->delay_ms) < 0
+                       ? tapstack_bad("--delay (0..10000 ms)", arg) : 0;
+    case 6: return tapstack_parse_u32(arg, FAULTDEV_MAX_DELAY_MS, &f->jitter_ms) < 0
+                       ? tapstack_bad("--jitter (0..10000 ms)", arg) : 0;
+    case 7:
+        if (tapstack_parse_u32(arg, UINT32_MAX, &v) < 0)
+            return tapstack_bad("--seed", arg);
+        f->seed = v;
+        return 0;
+    default:
+        if (strcmp(arg, "rx") == 0)
+            f->dir = FAULTDEV_RX;
+        else if (strcmp(arg, "tx") == 0)
+            f->dir = FAULTDEV_TX;
+        else if (strcmp(arg, "both") == 0)
+            f->dir = FAULTDEV_BOTH;
+        else
+            return tapstack_bad("--fault-dir (rx, tx, both)", arg);
+        return 0;
+    }
+}
+
 /* One option; 0 to go on, -1 to exit 0 (help/version), else an exit code. */
 static int tapstack_option(struct tapstack_opts *o, int c, const char *arg)
 {
@@ -180,6 +249,8 @@ static int tapstack_option(struct tapstack_opts *o, int c, const char *arg)
         tapstack_usage(stdout);
         return -1;
     default:
+        if (c >= 1 && c <= 8)
+            return tapstack_fault_option(o, c, arg);
         fprintf(stderr, "tapstack: unknown option (try --help)\n");
         return 2;
     }
@@ -227,6 +298,14 @@ static int tapstack_parse(struct tapstack_opts *o, int argc, char **argv)
         { "pcap", required_argument, NULL, 'w' },
         { "services", required_argument, NULL, 's' },
         { "no-services", no_argument, NULL, 'S' },
+        { "loss", required_argument, NULL, 1 },
+        { "dup", required_argument, NULL, 2 },
+        { "reorder", required_argument, NULL, 3 },
+        { "corrupt", required_argument, NULL, 4 },
+        { "delay", required_argument, NULL, 5 },
+        { "jitter", required_argument, NULL, 6 },
+        { "seed", required_argument, NULL, 7 },
+        { "fault-dir", required_argument, NULL, 8 },
         { "verbose", no_argument, NULL, 'v' },
         { "version", no_argument, NULL, 'V' },
         { "help", no_argument, NULL, 'h' },
@@ -235,6 +314,7 @@ static int tapstack_parse(struct tapstack_opts *o, int argc, char **argv)
     memset(o, 0, sizeof *o);
     o->iface = "tap0";
     o->services = SERVICES_ALL;
+    o->faults.seed = 1;
     stack_config_default(&o->cfg);
     /* RFC 6528: the ISN secret must be unpredictable; tests fix theirs. */
     if (getrandom(&o->cfg.secret, sizeof o->cfg.secret, 0) !=
@@ -275,38 +355,68 @@ static const char *tapstack_open_hint(int err)
     }
 }
 
-/* Open the TAP, configure the host side, wrap the capture. NULL: exit 2. */
-static struct netdev *tapstack_open_dev(const struct tapstack_opts *o)
+/* The device stack: TAP, then the fault injector, then the capture on top,
+ * so the capture shows what the stack sent and what it really received. */
+struct tapstack_devs {
+    struct netdev *top;         /* what the stack uses */
+    struct netdev *cap;         /* pcap wrapper, or NULL */
+    struct netdev *fault;       /* fault injector, or NULL */
+};
+
+static int tapstack_wrap_faults(const struct tapstack_opts *o,
+                                struct tapstack_devs *d)
+{
+    if (!o->have_faults)
+        return 0;
+    int err = 0;
+    struct netdev *f = faultdev_wrap(d->top, &o->faults, &err);
+    if (!f) {
+        fprintf(stderr, "tapstack: cannot set up fault injection: %s\n",
+                strerror(-err));
+        return -1;
+    }
+    d->top = d->fault = f;
+    return 0;
+}
+
+/* Open the TAP, configure the host side, wrap faults and capture.
+ * -1: exit 2 (the message is printed). */
+static int tapstack_open_dev(const struct tapstack_opts *o,
+                             struct tapstack_devs *d)
 {
     int err = 0;
-    struct netdev *dev = tap_open(o->iface, o->cfg.ip.mtu, &err);
-    if (!dev) {
+    memset(d, 0, sizeof *d);
+    d->top = tap_open(o->iface, o->cfg.ip.mtu, &err);
+    if (!d->top) {
         fprintf(stderr, "tapstack: cannot open TAP %s: %s%s\n", o->iface,
                 strerror(-err), tapstack_open_hint(err));
-        return NULL;
+        return -1;
     }
     if (o->have_host) {
-        err = tap_configure_host(dev->name, o->host_addr, o->host_prefix,
+        err = tap_configure_host(d->top->name, o->host_addr, o->host_prefix,
                                  o->cfg.ip.mtu);
         if (err < 0) {
-            fprintf(stderr, "tapstack: cannot configure %s: %s\n", dev->name,
-                    strerror(-err));
-            netdev_close(dev);
-            return NULL;
+            fprintf(stderr, "tapstack: cannot configure %s: %s\n",
+                    d->top->name, strerror(-err));
+            goto fail;
         }
     }
+    if (tapstack_wrap_faults(o, d) < 0)
+        goto fail;
     if (o->pcap) {
         char errbuf[256];
-        struct netdev *cap = pcapdev_wrap(dev, o->pcap, errbuf, sizeof errbuf);
+        struct netdev *cap = pcapdev_wrap(d->top, o->pcap, errbuf, sizeof errbuf);
         if (!cap) {
             fprintf(stderr, "tapstack: cannot write capture %s: %s\n", o->pcap,
                     errbuf);
-            netdev_close(dev);
-            return NULL;
+            goto fail;
         }
-        dev = cap;
+        d->top = d->cap = cap;
     }
-    return dev;
+    return 0;
+fail:
+    netdev_close(d->top);
+    return -1;
 }
 
 static void tapstack_signals(sigset_t *waitmask)
@@ -329,7 +439,16 @@ static void tapstack_signals(sigset_t *waitmask)
     sigdelset(waitmask, SIGUSR1);
 }
 
-static int tapstack_run(struct stack *s, struct netdev *cap)
+static void tapstack_print(struct stack *s, const struct tapstack_devs *d)
+{
+    stack_counters_print(s, stdout);
+    if (d->fault)
+        ts_counters_print(stdout, "faults", faultdev_counter_desc,
+                          faultdev_counter_count, faultdev_stats(d->fault));
+    fflush(stdout);
+}
+
+static int tapstack_run(struct stack *s, const struct tapstack_devs *d)
 {
     sigset_t waitmask;
     tapstack_signals(&waitmask);
@@ -337,7 +456,11 @@ static int tapstack_run(struct stack *s, struct netdev *cap)
     uint64_t now = ts_clock_ms(), next_flush = now + TAPSTACK_FLUSH_MS;
     stack_start(s, now);
     while (!tapstack_stop) {
+        if (d->fault)
+            faultdev_poll(d->fault, now);
         uint64_t wake = ts_min_deadline(stack_next_deadline(s), next_flush);
+        if (d->fault)
+            wake = ts_min_deadline(wake, faultdev_next_deadline(d->fault));
         uint64_t wait = wake > now ? wake - now : 0;
         struct timespec ts = { (time_t)(wait / 1000), (long)(wait % 1000) * 1000000L };
         int n = ppoll(&pfd, 1, &ts, &waitmask);
@@ -346,20 +469,23 @@ static int tapstack_run(struct stack *s, struct netdev *cap)
             perror("tapstack: ppoll");
             return 1;
         }
-        if (n > 0 && (pfd.revents & POLLIN) &&
+        if (d->fault)
+            faultdev_poll(d->fault, now);
+        /* Frames the injector held back do not make the fd readable. */
+        int held_due = d->fault && faultdev_next_deadline(d->fault) <= now;
+        if (((n > 0 && (pfd.revents & POLLIN)) || held_due) &&
             stack_rx(s, TAPSTACK_RX_BUDGET, now) < 0) {
             fprintf(stderr, "tapstack: the TAP device failed\n");
             return 1;
         }
         stack_poll(s, now);
-        if (cap && now >= next_flush)
-            pcapdev_flush(cap);
+        if (d->cap && now >= next_flush)
+            pcapdev_flush(d->cap);
         if (now >= next_flush)
             next_flush = now + TAPSTACK_FLUSH_MS;
         if (tapstack_dump) {
             tapstack_dump = 0;
-            stack_counters_print(s, stdout);
-            fflush(stdout);
+            tapstack_print(s, d);
         }
     }
     return 0;
@@ -371,9 +497,10 @@ int main(int argc, char **argv)
     int rc = tapstack_parse(&o, argc, argv);
     if (rc)
         return rc < 0 ? 0 : rc;
-    struct netdev *dev = tapstack_open_dev(&o);
-    if (!dev)
+    struct tapstack_devs devs;
+    if (tapstack_open_dev(&o, &devs) < 0)
         return 2;
+    struct netdev *dev = devs.top;
     struct stack *s = malloc(sizeof *s);
     if (!s || stack_init(s, &o.cfg, dev) < 0) {
         fprintf(stderr, "tapstack: out of memory for the buffer pool\n");
@@ -396,8 +523,8 @@ int main(int argc, char **argv)
            ts_mac_fmt(o.cfg.mac, m), o.cfg.ip.mtu, o.pcap ? ", capture " : "",
            o.pcap ? o.pcap : "");
     fflush(stdout);
-    rc = tapstack_run(s, o.pcap ? dev : NULL);
-    stack_counters_print(s, stdout);
+    rc = tapstack_run(s, &devs);
+    tapstack_print(s, &devs);
     services_stop(sv);
     stack_destroy(s);       /* closes the capture: the file is complete */
     free(s);
