@@ -60,7 +60,7 @@ static void tcp_opt_apply(uint8_t kind, const uint8_t *v, size_t vlen,
     case TCP_OPT_WS:
         if (vlen == TCP_OLEN_WS - 2) {
             o->has_ws = 1;
-            o->ws = v[0];              /* > 14 reported as sent (RFC 7323 §2.3) */
+            o->ws = v[0];       /* > 14 as sent; RFC 7323 §2.3 clamps */
         }
         break;
     case TCP_OPT_SACK_OK:
@@ -101,7 +101,7 @@ static void tcp_opts_walk(const uint8_t *p, size_t n, struct tcp_opts *o)
             return;
         }
         size_t olen = p[i + 1];
-        if (olen < 2 || olen > n - i) { /* would loop, or runs past the header */
+        if (olen < 2 || olen > n - i) { /* would loop, or past the end */
             o->malformed = 1;
             return;
         }
@@ -123,7 +123,7 @@ int tcp_parse(const uint8_t *b, size_t len, struct tcp_hdr *h)
     h->seq = load_be32(b + 4);
     h->ack = load_be32(b + 8);
     h->hlen = (uint8_t)hlen;
-    h->flags = b[13];                   /* the 4 reserved bits of b[12] ignored */
+    h->flags = b[13];           /* the reserved bits of b[12] are ignored */
     h->wnd = load_be16(b + 14);
     h->urp = load_be16(b + 18);
     memset(&h->opts, 0, sizeof h->opts);

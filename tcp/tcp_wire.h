@@ -65,22 +65,29 @@ struct tcp_hdr {
     struct tcp_opts opts;
 };
 
-/* Parse the segment at buf (len bytes: header and data). TCP_OK or error. */
+/* Parse the segment at buf (len bytes: header and data). TCP_OK or error;
+ * on error *h is left untouched. Options are reported whatever the flags
+ * (an MSS on a non-SYN too): which ones to honour is the caller's call. */
 int tcp_parse(const uint8_t *buf, size_t len, struct tcp_hdr *h);
 
-/* Bytes the options set in opts take when emitted (multiple of 4, <= 40). */
+/* Bytes the options set in opts take when emitted (multiple of 4, <= 40).
+ * SACK blocks that do not fit after the other options are dropped from the
+ * end of opts->sack (RFC 2018 §4 puts the newest block first): with
+ * timestamps 3 fit, with MSS, SACK_OK, timestamps and window scale 2. */
 size_t tcp_opts_len(const struct tcp_opts *opts);
 
 /* Write the header with options (tcp_opts_len(&h->opts) bytes after the
- * fixed 20) at buf; h->hlen is ignored and computed. The checksum field is
- * left 0: the caller fills it with tcp_cksum once the data is in place.
+ * fixed 20, in Linux's order and NOP padding) at buf, which must have room
+ * for that many (never more than TCP_HLEN_MAX); h->hlen is ignored and
+ * computed. The checksum field is left 0: the caller fills it with
+ * tcp_cksum once the data is in place.
  * Returns the header length written. */
 size_t tcp_emit(const struct tcp_hdr *h, uint8_t *buf);
 
-/* Checksum over the IPv4 pseudo-header and len bytes of segment at seg
- * (addresses in host order). On a received segment it returns 0 when the
- * checksum verifies; on one to send (checksum field 0) it returns the value
- * to store at seg + 16. */
+/* Checksum over the IPv4 pseudo-header and len (<= 65535) bytes of
+ * segment at seg (addresses in host order). On a received segment it
+ * returns 0 when the checksum verifies; on one to send (checksum field 0)
+ * it returns the value to store at seg + 16. */
 uint16_t tcp_cksum(uint32_t src, uint32_t dst, const uint8_t *seg, size_t len);
 
 #endif
