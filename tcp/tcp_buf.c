@@ -67,8 +67,11 @@ void tcp_ring_peek(const struct tcp_ring *r, uint32_t off, uint8_t *p,
 
 void tcp_ring_drop(struct tcp_ring *r, uint32_t n)
 {
+    /* The head never jumps back to 0 when the ring empties: out-of-order
+     * data may already sit past the end, placed relative to head + len. */
     r->len -= n;
-    r->head = r->len ? (r->head + n) % r->cap : 0;
+    if (r->cap)
+        r->head = (r->head + n) % r->cap;
 }
 
 uint32_t tcp_ring_read(struct tcp_ring *r, uint8_t *p, uint32_t n)
@@ -116,4 +119,28 @@ uint32_t tcp_ooo_take(struct tcp_ooo *o, uint32_t rcv_nxt)
         tcp_ooo_remove(o, 0);
     }
     return rcv_nxt;
+}
+
+void tcp_ooo_prune(struct tcp_ooo *o, uint32_t una)
+{
+    while (o->n && seq_leq(o->end[0], una))
+        tcp_ooo_remove(o, 0);
+    if (o->n && seq_lt(o->start[0], una))
+        o->start[0] = una;
+}
+
+uint32_t tcp_ooo_bytes(const struct tcp_ooo *o)
+{
+    uint32_t sum = 0;
+    for (uint32_t i = 0; i < o->n; i++)
+        sum += o->end[i] - o->start[i];
+    return sum;
+}
+
+uint32_t tcp_ooo_skip(const struct tcp_ooo *o, uint32_t seq)
+{
+    for (uint32_t i = 0; i < o->n; i++)
+        if (seq_in(seq, o->start[i], o->end[i]))
+            return o->end[i];
+    return seq;
 }

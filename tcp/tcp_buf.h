@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TCP_OOO_MAX 8
+#define TCP_OOO_MAX 32        /* gaps tracked; also the SACK scoreboard size */
 
 struct tcp_ring {
     uint8_t *buf;
@@ -62,5 +62,12 @@ int tcp_ooo_add(struct tcp_ooo *o, uint32_t start, uint32_t end);
  * (the new RCV.NXT); else return rcv_nxt. Ranges wholly before rcv_nxt are
  * discarded too. */
 uint32_t tcp_ooo_take(struct tcp_ooo *o, uint32_t rcv_nxt);
+/* Forget everything below una (a range straddling it is cut). For the
+ * sender's SACK scoreboard, whose ranges die as SND.UNA passes them. */
+void tcp_ooo_prune(struct tcp_ooo *o, uint32_t una);
+/* Bytes covered by the ranges. */
+uint32_t tcp_ooo_bytes(const struct tcp_ooo *o);
+/* If seq lies in a range, that range's end; else seq. */
+uint32_t tcp_ooo_skip(const struct tcp_ooo *o, uint32_t seq);
 
 #endif

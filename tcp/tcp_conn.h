@@ -40,6 +40,7 @@
 #define TCP_F_RELEASE 0x2000        /* free at the next settle */
 #define TCP_F_NOTIFY_ACCEPT 0x4000  /* tell the listener at the next settle */
 #define TCP_F_FIN_ACKED 0x8000      /* the peer acknowledged our FIN */
+#define TCP_F_SACK_OK 0x10000       /* SACK permitted both ways (RFC 2018) */
 
 struct tcp_conn {
     struct tcp_layer *t;
@@ -77,7 +78,10 @@ struct tcp_conn {
     uint64_t chal_window;
     unsigned chal_count;
     struct tcp_ring snd, rcv;
-    struct tcp_ooo ooo;
+    struct tcp_ooo ooo;             /* receiver: data held past a gap */
+    uint32_t ooo_recent;            /* start of the last such segment */
+    struct tcp_ooo sacked;          /* sender: SACK scoreboard (RFC 6675) */
+    uint32_t rexmit_next;           /* recovery: next hole to resend from */
     tcp_event_fn fn;
     void *ctx;
     unsigned pending_ev;            /* events to deliver at the next settle */
@@ -136,6 +140,8 @@ void tcp_send_probe(struct tcp_conn *c);
 void tcp_retransmit_first(struct tcp_conn *c);
 void tcp_output_force(struct tcp_conn *c);
 void tcp_xmit_keepalive(struct tcp_conn *c);
+uint32_t tcp_pipe(const struct tcp_conn *c);
+void tcp_sack_retransmit(struct tcp_conn *c);
 void tcp_reply_rst(struct tcp_layer *t, const struct tcp_seg *s);
 uint32_t tcp_rcv_window(struct tcp_conn *c);
 uint16_t tcp_our_mss(const struct tcp_layer *t);

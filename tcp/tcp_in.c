@@ -98,6 +98,8 @@ void tcp_take_syn_opts(struct tcp_conn *c, const struct tcp_seg *s,
     if (mss < TCP_MSS_MIN)
         mss = TCP_MSS_MIN;      /* an MSS of 0 would stall the sender */
     c->mss = mss < ours ? mss : ours;
+    if (s->h.opts.sack_ok)
+        c->flags |= TCP_F_SACK_OK;     /* we always offer it */
     if (s->h.opts.has_ws && we_offered_ws) {
         c->flags |= TCP_F_WS_OK;
         c->snd_ws = s->h.opts.ws > TCP_WS_MAX ? TCP_WS_MAX : s->h.opts.ws;
@@ -180,6 +182,33 @@ static void tcp_in_syn_sent(struct tcp_conn *c, struct tcp_seg *s)
     tcp_output(c);
 }
 
+/* Enough SACKed above SND.UNA that the first hole counts as lost
+ * (RFC 6675 §4 IsLost, with DupThresh segments' worth). */
+static int tcp_sack_says_lost(const struct tcp_conn *c)
+{
+    return c->sacked.n > 0 &&
+           tcp_ooo_bytes(&c->sacked) >= TCP_DUPACK_THRESH * (uint32_t)c->mss;
+}
+
+/* Fast retransmit and the start of fast recovery (RFC 5681 §3.2, RFC 6582,
+ * RFC 6675 §5 when SACK is on: cwnd = ssthresh, resend by the scoreboard). */
+static void tcp_enter_recovery(struct tcp_conn *c)
+{
+    uint32_t half = tcp_flight(c) / 2;
+    c->ssthresh = half > 2u * c->mss ? half : 2u * c->mss;
+    c->recover = c->snd_max;
+    c->rexmit_next = c->snd_una;
+    c->flags |= TCP_F_IN_RECOVERY;
+    c->t->stats.fast_retransmits++;
+    if (c->flags & TCP_F_SACK_OK) {
+        c->cwnd = c->ssthresh;
+        tcp_sack_retransmit(c);
+    } else {
+        c->cwnd = c->ssthresh + TCP_DUPACK_THRESH * (uint32_t)c->mss;
+        tcp_retransmit_first(c);
+    }
+}
+
 /* Congestion window on a new ACK (RFC 5681 §3.1, RFC 6582 §3.2). */
 static void tcp_cc_on_ack(struct tcp_conn *c, uint32_t acked)
 {
@@ -189,11 +218,15 @@ static void tcp_cc_on_ack(struct tcp_conn *c, uint32_t acked)
             uint32_t flight = tcp_flight(c) + c->mss;
             c->cwnd = c->ssthresh < flight ? c->ssthresh : flight;
             c->flags &= ~TCP_F_IN_RECOVERY;
+        } else if (c->flags & TCP_F_SACK_OK) {
+            tcp_sack_retransmit(c);     /* partial ACK: next holes */
         } else {
             /* Partial ACK: the next hole is lost too; resend it now. */
             tcp_retransmit_first(c);
             c->cwnd = c->cwnd > acked ? c->cwnd - acked + c->mss : c->mss;
         }
+    } else if (tcp_sack_says_lost(c)) {
+        tcp_enter_recovery(c);
     } else if (c->cwnd < c->ssthresh) {
         c->cwnd += acked < c->mss ? acked : c->mss;       /* slow start */
     } else {
@@ -207,16 +240,28 @@ static void tcp_cc_on_ack(struct tcp_conn *c, uint32_t acked)
 static void tcp_cc_on_dupack(struct tcp_conn *c)
 {
     c->t->stats.dup_acks++;
-    if (++c->dupacks == TCP_DUPACK_THRESH && !(c->flags & TCP_F_IN_RECOVERY)) {
-        uint32_t half = tcp_flight(c) / 2;
-        c->ssthresh = half > 2u * c->mss ? half : 2u * c->mss;
-        c->recover = c->snd_max;
-        c->cwnd = c->ssthresh + TCP_DUPACK_THRESH * (uint32_t)c->mss;
-        c->flags |= TCP_F_IN_RECOVERY;
-        c->t->stats.fast_retransmits++;
-        tcp_retransmit_first(c);
-    } else if (c->flags & TCP_F_IN_RECOVERY) {
+    c->dupacks++;
+    if (!(c->flags & TCP_F_IN_RECOVERY)) {
+        if (c->dupacks >= TCP_DUPACK_THRESH || tcp_sack_says_lost(c))
+            tcp_enter_recovery(c);
+    } else if (c->flags & TCP_F_SACK_OK) {
+        tcp_sack_retransmit(c);
+    } else {
         c->cwnd += c->mss;      /* a segment has left the network */
+    }
+}
+
+/* Record the peer's SACK blocks that make sense: inside what we sent and
+ * above what it acknowledged (anything else is a D-SACK or a lie). */
+static void tcp_sack_update(struct tcp_conn *c, const struct tcp_seg *s)
+{
+    if (!(c->flags & TCP_F_SACK_OK))
+        return;
+    uint32_t una = seq_gt(s->h.ack, c->snd_una) ? s->h.ack : c->snd_una;
+    for (unsigned i = 0; i < s->h.opts.nsack; i++) {
+        uint32_t l = s->h.opts.sack[i][0], r = s->h.opts.sack[i][1];
+        if (seq_lt(l, r) && seq_geq(l, una) && seq_leq(r, c->snd_max))
+            tcp_ooo_add(&c->sacked, l, r);  /* full: the block is dropped */
     }
 }
 
@@ -228,6 +273,7 @@ static void tcp_ack_new(struct tcp_conn *c, const struct tcp_seg *s)
     tcp_ring_drop(&c->snd, data);
     c->rto_at = TS_NEVER;           /* RFC 6298 §5.3: restart on new ACK */
     c->snd_una = s->h.ack;
+    tcp_ooo_prune(&c->sacked, c->snd_una);
     if (seq_lt(c->snd_nxt, c->snd_una))
         c->snd_nxt = c->snd_una;    /* after a time-out rewound SND.NXT */
     if ((c->flags & TCP_F_FIN_SENT) && seq_gt(c->snd_una, c->fin_seq))
@@ -320,6 +366,7 @@ static int tcp_in_ack(struct tcp_conn *c, struct tcp_seg *s)
         return 1;
     }
     uint32_t old_wnd = c->snd_wnd;
+    tcp_sack_update(c, s);
     if (seq_gt(s->h.ack, c->snd_una))
         tcp_ack_new(c, s);
     else if (s->h.ack == c->snd_una && s->len == 0 && tcp_flight(c) > 0 &&
@@ -360,6 +407,7 @@ static void tcp_in_data(struct tcp_conn *c, const struct tcp_seg *s)
             t->stats.drop_ooo_full++;
         } else {
             t->stats.rx_ooo_segments++;
+            c->ooo_recent = s->h.seq;
         }
         c->flags |= TCP_F_ACK_NOW;  /* a duplicate ACK tells of the gap */
         return;

@@ -38,6 +38,27 @@ uint32_t tcp_rcv_window(struct tcp_conn *c)
     return wnd;
 }
 
+/* RFC 2018 §4: report the data held past gaps, the block holding the most
+ * recent segment first, then the rest in order, as many as fit. */
+static void tcp_sack_blocks(const struct tcp_conn *c, struct tcp_opts *o)
+{
+    const struct tcp_ooo *q = &c->ooo;
+    o->nsack = 0;
+    for (uint32_t i = 0; i < q->n; i++)
+        if (seq_in(c->ooo_recent, q->start[i], q->end[i])) {
+            o->sack[0][0] = q->start[i];
+            o->sack[0][1] = q->end[i];
+            o->nsack = 1;
+        }
+    for (uint32_t i = 0; i < q->n && o->nsack < TCP_SACK_MAX; i++) {
+        if (o->nsack && o->sack[0][0] == q->start[i])
+            continue;
+        o->sack[o->nsack][0] = q->start[i];
+        o->sack[o->nsack][1] = q->end[i];
+        o->nsack++;
+    }
+}
+
 /* Build and send one segment: header with options, n data bytes taken from
  * the send ring at off (or from data when given), checksum, IPv4. */
 static int tcp_xmit(struct tcp_conn *c, uint32_t seq, uint8_t flags,
@@ -49,6 +70,8 @@ static int tcp_xmit(struct tcp_conn *c, uint32_t seq, uint8_t flags,
     };
     if (opts)
         h.opts = *opts;
+    if ((flags & (TCP_ACK | TCP_SYN)) == TCP_ACK && (c->flags & TCP_F_SACK_OK))
+        tcp_sack_blocks(c, &h.opts);
     if (flags & TCP_ACK) {
         h.ack = c->rcv_nxt;
         c->flags &= ~TCP_F_ACK_NOW;
@@ -124,6 +147,8 @@ void tcp_send_syn(struct tcp_conn *c)
         o.has_ws = 1;
         o.ws = c->rcv_ws;
     }
+    if (!syn_ack || (c->flags & TCP_F_SACK_OK))
+        o.sack_ok = 1;
     tcp_xmit(c, c->iss, (uint8_t)(TCP_SYN | (syn_ack ? TCP_ACK : 0)), &o, 0, 0);
     if (c->snd_nxt == c->iss)
         c->snd_nxt = c->snd_max = c->iss + 1;
@@ -184,8 +209,13 @@ static int tcp_output_one(struct tcp_conn *c, int force)
     if (off > c->snd.len)
         return 0;
     uint32_t unsent = c->snd.len - off;
-    uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
-    uint32_t usable = wnd > tcp_flight(c) ? wnd - tcp_flight(c) : 0;
+    uint32_t flight = tcp_flight(c), pipe = tcp_pipe(c);
+    uint32_t cwnd = c->cwnd;
+    if (!(c->flags & TCP_F_IN_RECOVERY) && c->dupacks < TCP_DUPACK_THRESH)
+        cwnd += c->dupacks * (uint32_t)c->mss;  /* RFC 3042 limited transmit */
+    uint32_t by_rwnd = c->snd_wnd > flight ? c->snd_wnd - flight : 0;
+    uint32_t by_cwnd = cwnd > pipe ? cwnd - pipe : 0;
+    uint32_t usable = by_rwnd < by_cwnd ? by_rwnd : by_cwnd;
     uint32_t n = unsent < usable ? unsent : usable;
     if (n > c->mss)
         n = c->mss;
@@ -255,4 +285,69 @@ void tcp_retransmit_first(struct tcp_conn *c)
 void tcp_output_force(struct tcp_conn *c)
 {
     tcp_output_one(c, 1);
+}
+
+/* RFC 6675 §4 "pipe": bytes still in the network. SACKed bytes have left
+ * it, and so have the holes below the highest SACK that are not yet
+ * resent (they are taken as lost). Without SACK it is the flight size. */
+uint32_t tcp_pipe(const struct tcp_conn *c)
+{
+    const struct tcp_ooo *sb = &c->sacked;
+    uint32_t flight = tcp_flight(c);
+    if (sb->n == 0)
+        return flight;
+    uint32_t high = sb->end[sb->n - 1];
+    uint32_t from = seq_gt(c->rexmit_next, c->snd_una) ? c->rexmit_next : c->snd_una;
+    uint32_t lost = seq_lt(from, high) ? high - from : 0;
+    for (uint32_t i = 0; i < sb->n; i++) {
+        uint32_t a = seq_max(sb->start[i], from), b = sb->end[i];
+        if (seq_lt(a, b))
+            lost -= b - a;
+    }
+    uint32_t gone = tcp_ooo_bytes(sb) + lost;
+    return flight > gone ? flight - gone : 0;
+}
+
+/* The first byte at or after seq that is not SACKed; its hole's end. */
+static uint32_t tcp_next_hole(const struct tcp_conn *c, uint32_t seq,
+                              uint32_t *hole_end)
+{
+    const struct tcp_ooo *sb = &c->sacked;
+    seq = tcp_ooo_skip(sb, seq);
+    *hole_end = sb->end[sb->n - 1];
+    for (uint32_t i = 0; i < sb->n; i++)
+        if (seq_gt(sb->start[i], seq)) {
+            *hole_end = sb->start[i];
+            break;
+        }
+    return seq;
+}
+
+/* Loss recovery with SACK (RFC 6675 §5, simplified): resend the holes
+ * below the highest SACKed byte, in order, while pipe leaves room in cwnd. */
+void tcp_sack_retransmit(struct tcp_conn *c)
+{
+    const struct tcp_ooo *sb = &c->sacked;
+    if (sb->n == 0) {
+        tcp_retransmit_first(c);
+        return;
+    }
+    uint32_t high = sb->end[sb->n - 1];
+    uint32_t pipe = tcp_pipe(c);
+    if (seq_lt(c->rexmit_next, c->snd_una))
+        c->rexmit_next = c->snd_una;
+    for (int i = 0; i < 256; i++) {
+        uint32_t end, seq = tcp_next_hole(c, c->rexmit_next, &end);
+        if (!seq_lt(seq, high))
+            break;
+        uint32_t n = end - seq < c->mss ? end - seq : c->mss;
+        if (pipe + n > c->cwnd && i > 0)
+            break;          /* the first hole always goes: it is why we are here */
+        if (tcp_xmit(c, seq, TCP_ACK, NULL, seq - c->snd_una, n) < 0)
+            break;
+        c->t->stats.retransmits++;
+        c->rexmit_next = seq + n;
+        pipe += n;
+    }
+    c->flags &= ~TCP_F_RTT_TIMING;
 }
