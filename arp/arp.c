@@ -20,6 +20,7 @@ const struct ts_counter_desc arp_counter_desc[] = {
     ARP_C(drop_bad_sender, "dropped: sender MAC multicast or sender IP 0/broadcast"),
     ARP_C(drop_unsolicited, "ignored: reply we did not ask for"),
     ARP_C(addr_conflict, "packets from another host claiming our address"),
+    ARP_C(rx_probes, "address probes for our address answered (RFC 5227)"),
     ARP_C(not_for_us, "requests for other addresses (ignored)"),
     ARP_C(learned, "neighbour entries created or refreshed"),
     ARP_C(evicted, "entries evicted because the cache was full"),
@@ -152,6 +153,14 @@ static void arp_process(struct arp_layer *arp, const struct arp_pkt *p,
     if (p->spa == arp->my_ip) {
         arp->stats.addr_conflict++;
         TS_WARN(arp->log, "arp: another host claims our address");
+        return;
+    }
+    /* RFC 5227 §2.1.1 probe: a host checking whether our address is free.
+     * Answer so it finds the conflict; learn nothing from sender 0. */
+    if (p->spa == 0 && p->op == ARP_OP_REQUEST && p->tpa == arp->my_ip &&
+        !eth_is_multicast(p->sha)) {
+        arp->stats.rx_probes++;
+        arp_send(arp, ARP_OP_REPLY, p->sha, p->sha, 0);
         return;
     }
     if (!arp_sender_ok(arp, p)) {

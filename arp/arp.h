@@ -34,6 +34,7 @@ struct arp_stats {
     uint64_t drop_bad_sender;
     uint64_t drop_unsolicited;
     uint64_t addr_conflict;
+    uint64_t rx_probes;
     uint64_t not_for_us;
     uint64_t learned;
     uint64_t evicted;

@@ -101,8 +101,12 @@ int ipv4_is_broadcast(const struct ipv4_layer *ip, uint32_t addr)
 int ipv4_is_martian(const struct ipv4_layer *ip, uint32_t addr)
 {
     uint32_t top = addr >> 24;
+    /* Our subnet's all-zeros address is an old-style broadcast (RFC 1122
+     * §3.3.6), not a host: answering it would ARP for a broadcast. */
+    int subnet_zero = ip->cfg.prefix < 31 && (addr & ~ip->mask) == 0 &&
+                      (addr & ip->mask) == (ip->cfg.addr & ip->mask);
     return top == 0 || top == 127 || top >= 224 || addr == ip->cfg.addr ||
-           ipv4_is_broadcast(ip, addr);
+           subnet_zero || ipv4_is_broadcast(ip, addr);
 }
 
 static void ipv4_count_parse_error(struct ipv4_stats *st, int rc)

@@ -111,7 +111,8 @@ uint64_t ipv4_next_deadline(const struct ipv4_layer *ip);
 /* Is addr a broadcast address on our link (limited or subnet-directed)? */
 int ipv4_is_broadcast(const struct ipv4_layer *ip, uint32_t addr);
 /* Can addr not be a unique host's source address (RFC 1122 §3.2.1.3): 0/8,
- * 127/8, multicast, class E, a broadcast, or our own address? */
+ * 127/8, multicast, class E, a broadcast, our subnet's all-zeros address,
+ * or our own address? */
 int ipv4_is_martian(const struct ipv4_layer *ip, uint32_t addr);
 
 #endif

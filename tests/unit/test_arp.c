@@ -681,12 +681,31 @@ static void arp_test_bad_sender_dropped(void)
     CU_ASSERT_FATAL(arp_fx_init(&f, 8) == 0);
     arp_fx_peer_asks(&f, arp_mcast_mac, FX_PEER_IP, 0);
     arp_fx_peer_asks(&f, eth_broadcast, FX_PEER_IP, 0);
-    arp_fx_peer_asks(&f, fx_peer_mac, 0, 0);
+    arp_fx_peer_asks(&f, arp_mcast_mac, 0, 0);         /* probe, bad MAC */
     arp_fx_peer_asks(&f, fx_peer_mac, 0xffffffffu, 0);
     CU_ASSERT_EQUAL(f.arp.stats.drop_bad_sender, 4);
     CU_ASSERT_EQUAL(f.arp.stats.tx_replies, 0);
     CU_ASSERT_EQUAL(arp_cache_count(&f.arp.cache), 0);
     CU_ASSERT_EQUAL(memdev_pending(f.l.peer), 0);
+    CU_ASSERT_EQUAL(fx_link_destroy(&f.l), 0);
+}
+
+/* RFC 5227 probe (sender 0) for our address: answered so the prober sees
+ * the conflict, and nothing is learned from it. */
+static void arp_test_probe_answered(void)
+{
+    struct arp_fx f;
+    CU_ASSERT_FATAL(arp_fx_init(&f, 8) == 0);
+    arp_fx_peer_asks(&f, fx_peer_mac, 0, 0);
+    CU_ASSERT_EQUAL(f.arp.stats.rx_probes, 1);
+    CU_ASSERT_EQUAL(f.arp.stats.tx_replies, 1);
+    CU_ASSERT_EQUAL(arp_cache_count(&f.arp.cache), 0);
+    struct eth_hdr h;
+    struct arp_pkt p;
+    CU_ASSERT(arp_fx_take(&f, &h, &p, NULL, 0) > 0);
+    CU_ASSERT_EQUAL(p.op, ARP_OP_REPLY);
+    CU_ASSERT_EQUAL(p.spa, FX_MY_IP);
+    CU_ASSERT_EQUAL(memcmp(h.dst, fx_peer_mac, ETH_ALEN), 0);
     CU_ASSERT_EQUAL(fx_link_destroy(&f.l), 0);
 }
 
@@ -831,6 +850,7 @@ TS_SUITE(arp,
          TS_TEST(arp_test_reachable_expires),
          TS_TEST(arp_test_flood_stays_bounded),
          TS_TEST(arp_test_bad_sender_dropped),
+         TS_TEST(arp_test_probe_answered),
          TS_TEST(arp_test_addr_conflict_counted),
          TS_TEST(arp_test_malformed_counted),
          TS_TEST(arp_test_merge_updates_known_sender),
