@@ -95,8 +95,8 @@ deps:
 demo: deps all
 	tools/demo.sh
 
-bench:
-	@echo "make bench: the TCP benchmarks arrive with TCP (issue 3); nothing to measure yet."
+bench: all
+	BUILD=$(BUILD) tools/bench.sh
 
 clean:
 	rm -rf build
