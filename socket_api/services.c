@@ -66,23 +66,39 @@ static void svc_discard(struct tcp_conn *c, uint64_t now)
 }
 
 /* RFC 864: 72-character lines of the 95 printable characters, each line
- * starting one character later than the one before. */
+ * starting one character later than the one before. The stream repeats
+ * every 95 lines of 74 bytes (with CRLF), so it is built once and copied. */
+#define SVC_CHARGEN_LINE 74
+#define SVC_CHARGEN_PERIOD (95 * SVC_CHARGEN_LINE)
+
+static const uint8_t *svc_chargen_table(void)
+{
+    static uint8_t table[SVC_CHARGEN_PERIOD];
+    static int ready;       /* immutable once built; built on first use */
+    if (!ready) {
+        for (uint32_t i = 0; i < SVC_CHARGEN_PERIOD; i++) {
+            uint32_t line = i / SVC_CHARGEN_LINE, col = i % SVC_CHARGEN_LINE;
+            table[i] = col == 72 ? '\r' : col == 73 ? '\n'
+                                        : (uint8_t)(' ' + (line + col) % 95);
+        }
+        ready = 1;
+    }
+    return table;
+}
+
 static void svc_chargen(struct svc_conn *sc, struct tcp_conn *c)
 {
-    uint8_t buf[SVC_CHUNK];
+    const uint8_t *table = svc_chargen_table();
     uint64_t now = svc_now(sc->sv);
-    for (int i = 0; i < 64; i++) {
+    for (int i = 0; i < 256; i++) {
         uint32_t room = tcp_conn_writable(c);
-        uint32_t n = room < sizeof buf ? room : sizeof buf;
-        if (n == 0)
+        uint32_t pos = sc->chargen_pos % SVC_CHARGEN_PERIOD;
+        uint32_t n = SVC_CHARGEN_PERIOD - pos;
+        if (n > room)
+            n = room;
+        if (n == 0 || tcp_send(c, table + pos, n, now) <= 0)
             return;
-        for (uint32_t k = 0; k < n; k++, sc->chargen_pos++) {
-            uint32_t line = sc->chargen_pos / 74, col = sc->chargen_pos % 74;
-            buf[k] = col == 72 ? '\r' : col == 73 ? '\n'
-                                      : (uint8_t)(' ' + (line + col) % 95);
-        }
-        if (tcp_send(c, buf, n, now) <= 0)
-            return;
+        sc->chargen_pos = pos + n;
     }
 }
 
