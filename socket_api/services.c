@@ -22,6 +22,7 @@ struct svc_listener {
 struct services {
     struct stack *s;
     struct svc_listener lis[SVC_N];
+    struct udp_sock *udp_echo, *udp_daytime;
 };
 
 struct svc_conn {
@@ -154,6 +155,48 @@ static void svc_accept(void *ctx, struct tcp_conn *unused, unsigned ev)
     }
 }
 
+/* UDP echo (RFC 862) and daytime (RFC 867): answer each datagram. */
+static void svc_udp_event(void *ctx, struct udp_sock *us, unsigned ev)
+{
+    struct services *sv = ctx;
+    static uint8_t buf[UDP_MAX_PAYLOAD];   /* the stack is single-threaded */
+    (void)ev;
+    uint64_t now = sv->s->udp.now;
+    uint32_t src;
+    uint16_t sport;
+    for (int i = 0; i < 64; i++) {
+        ssize_t n = udp_recvfrom(us, buf, sizeof buf, &src, &sport);
+        if (n < 0)
+            return;
+        if (us == sv->udp_daytime) {
+            char line[64];
+            time_t t = time(NULL);
+            struct tm tm;
+            n = (ssize_t)strftime(line, sizeof line,
+                                  "%A, %B %d, %Y %H:%M:%S-UTC\r\n",
+                                  gmtime_r(&t, &tm));
+            udp_sendto(us, line, (size_t)n, src, sport, now);
+        } else {
+            udp_sendto(us, buf, (size_t)n, src, sport, now);
+        }
+    }
+}
+
+static struct udp_sock *svc_udp_open(struct services *sv, uint16_t port,
+                                     int *err)
+{
+    struct udp_sock *us = udp_open(&sv->s->udp, 256 * 1024, svc_udp_event, sv);
+    if (!us) {
+        *err = -ENOMEM;
+        return NULL;
+    }
+    if ((*err = udp_bind(us, 0, port)) < 0) {
+        udp_close(us);
+        return NULL;
+    }
+    return us;
+}
+
 struct services *services_start(struct stack *s, unsigned mask, int *err)
 {
     struct services *sv = calloc(1, sizeof *sv);
@@ -175,6 +218,12 @@ struct services *services_start(struct stack *s, unsigned mask, int *err)
             return NULL;
         }
     }
+    if (((mask & SERVICES_ECHO) && !(sv->udp_echo = svc_udp_open(sv, 7, err))) ||
+        ((mask & SERVICES_DAYTIME) &&
+         !(sv->udp_daytime = svc_udp_open(sv, 13, err)))) {
+        services_stop(sv);
+        return NULL;
+    }
     return sv;
 }
 
@@ -185,5 +234,9 @@ void services_stop(struct services *sv)
     for (int k = 0; k < SVC_N; k++)
         if (sv->lis[k].l)
             tcp_unlisten(sv->lis[k].l);
+    if (sv->udp_echo)
+        udp_close(sv->udp_echo);
+    if (sv->udp_daytime)
+        udp_close(sv->udp_daytime);
     free(sv);
 }

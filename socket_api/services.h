@@ -1,6 +1,7 @@
 /* socket_api/services.h - the classic small TCP services, run inside the
  * stack on its internal TCP interface: echo (RFC 862, port 7), discard
- * (RFC 863, port 9), daytime (RFC 867, port 13), chargen (RFC 864, port 19).
+ * (RFC 863, port 9), daytime (RFC 867, port 13), chargen (RFC 864, port 19),
+ * and echo and daytime over UDP on the same ports.
  *
  * Each is a few event handlers: they read and write only when TCP says a
  * connection is readable or writable, so they never block the stack and

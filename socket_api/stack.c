@@ -56,15 +56,18 @@ int stack_init(struct stack *s, const struct stack_config *cfg,
         stack_destroy(s);
         return -ENOMEM;
     }
+    udp_init(&s->udp, &s->ip, &s->pool, &s->rand);
     eth_register(&s->eth, ETH_TYPE_ARP, arp_input, &s->arp);
     eth_register(&s->eth, ETH_TYPE_IPV4, ipv4_input, &s->ip);
     ipv4_register(&s->ip, IPV4_PROTO_TCP, tcp_input, &s->tcp);
+    ipv4_register(&s->ip, IPV4_PROTO_UDP, udp_input, &s->udp);
     return 0;
 }
 
 void stack_destroy(struct stack *s)
 {
     if (s->dev) {
+        udp_destroy(&s->udp);
         tcp_destroy(&s->tcp);
         ipv4_destroy(&s->ip);
         arp_destroy(&s->arp);
@@ -136,6 +139,8 @@ void stack_counters_print(const struct stack *s, FILE *out)
                       &s->ip.icmp.stats);
     ts_counters_print(out, "tcp", tcp_counter_desc, tcp_counter_count,
                       &s->tcp.stats);
+    ts_counters_print(out, "udp", udp_counter_desc, udp_counter_count,
+                      &s->udp.stats);
     ts_counters_print(out, "pbuf", pbuf_counter_desc, pbuf_counter_count,
                       &s->pool.stats);
     ts_counters_print(out, "stack", stack_counter_desc, stack_counter_count,

@@ -24,6 +24,7 @@
 #include "eth/netdev.h"
 #include "ipv4/ipv4.h"
 #include "tcp/tcp.h"
+#include "udp/udp.h"
 
 struct stack_config {
     uint8_t mac[ETH_ALEN];
@@ -56,6 +57,7 @@ struct stack {
     struct arp_layer arp;
     struct ipv4_layer ip;
     struct tcp_layer tcp;
+    struct udp_layer udp;
     struct stack_stats stats;
 };
 

@@ -1,0 +1,88 @@
+/* udp/udp.h - UDP for a host (RFC 768, RFC 1122 §4.1): bindings, datagram
+ * delivery with a bounded receive queue per socket, and sending.
+ *
+ * A datagram arriving for no socket draws ICMP port unreachable (unicast
+ * only; ICMP's own rules and rate limit apply). Broadcasts reach only
+ * sockets that asked for them (udp_set_broadcast, like SO_BROADCAST), and
+ * every such socket on the port gets a copy. Each socket queues datagrams
+ * in its own byte ring of rcvbuf bytes: a full queue drops (counted), so a
+ * socket nobody reads cannot take the stack's buffers.
+ * Entry points: udp_init, udp_destroy, udp_input, udp_open, udp_bind,
+ * udp_connect, udp_sendto, udp_recvfrom, udp_close, udp_set_broadcast,
+ * udp_next_len, udp_counter_desc.
+ */
+#ifndef TS_UDP_UDP_H
+#define TS_UDP_UDP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "core/counters.h"
+#include "core/log.h"
+#include "core/pbuf.h"
+#include "core/rand.h"
+#include "ipv4/ipv4.h"
+#include "udp/udp_wire.h"
+
+#define UDP_MAX_PAYLOAD (IPV4_MAX_LEN - IPV4_HLEN - UDP_HLEN)   /* 65,507 */
+#define UDP_BUCKETS 256
+
+#define UDP_EV_READABLE 0x1
+
+struct udp_sock;
+typedef void (*udp_event_fn)(void *ctx, struct udp_sock *s, unsigned events);
+
+struct udp_stats {
+    uint64_t rx_datagrams, rx_delivered, tx_datagrams;
+    uint64_t drop_truncated, drop_bad_len, drop_bad_cksum;
+    uint64_t drop_no_port, drop_queue_full, drop_broadcast_unwanted;
+    uint64_t tx_no_buffer, tx_error;
+};
+
+extern const struct ts_counter_desc udp_counter_desc[];
+extern const size_t udp_counter_count;
+
+struct udp_layer {
+    struct ipv4_layer *ip;
+    struct pbuf_pool *pool;
+    struct ts_rand *rand;
+    struct udp_sock *bucket[UDP_BUCKETS];   /* bound sockets by port */
+    uint64_t now;
+    struct udp_stats stats;
+};
+
+void udp_init(struct udp_layer *u, struct ipv4_layer *ip, struct pbuf_pool *pool,
+              struct ts_rand *rand);
+/* Close every socket still open. */
+void udp_destroy(struct udp_layer *u);
+/* IPv4 handler for IPV4_PROTO_UDP (ctx is the struct udp_layer). */
+void udp_input(void *ctx, struct pbuf *pb, const struct ipv4_hdr *h,
+               uint64_t now);
+
+/* A new, unbound socket whose queue holds rcvbuf bytes. NULL: -ENOMEM. */
+struct udp_sock *udp_open(struct udp_layer *u, uint32_t rcvbuf,
+                          udp_event_fn fn, void *ctx);
+/* Bind to addr (0: any of ours) and port (0: a free ephemeral port).
+ * 0, -EADDRINUSE, -EINVAL (already bound, or addr not ours). */
+int udp_bind(struct udp_sock *s, uint32_t addr, uint16_t port);
+/* Default destination, and only datagrams from it are received; binds an
+ * ephemeral port first if needed. addr 0 undoes it. 0 or -errno. */
+int udp_connect(struct udp_sock *s, uint32_t addr, uint16_t port);
+/* Send one datagram (to the connected peer when dst is 0). Binds an
+ * ephemeral port if needed. len, or -EMSGSIZE, -EDESTADDRREQ, -EACCES
+ * (broadcast without udp_set_broadcast), -ENETUNREACH, -ENOBUFS. */
+ssize_t udp_sendto(struct udp_sock *s, const void *buf, size_t len,
+                   uint32_t dst, uint16_t dport, uint64_t now);
+/* Take the next datagram: copies up to len bytes (the rest of a longer
+ * datagram is discarded, as recv(2) does) and returns the datagram's full
+ * length, or -EAGAIN when none is queued. src/sport may be NULL. */
+ssize_t udp_recvfrom(struct udp_sock *s, void *buf, size_t len,
+                     uint32_t *src, uint16_t *sport);
+/* Length of the next queued datagram, or -1 if none. */
+long udp_next_len(const struct udp_sock *s);
+void udp_set_broadcast(struct udp_sock *s, int on);
+void udp_close(struct udp_sock *s);
+void udp_sock_addr(const struct udp_sock *s, uint32_t *addr, uint16_t *port);
+
+#endif
