@@ -15,9 +15,9 @@
 CC ?= cc
 BUILD ?= build
 OPT ?= -O2 -g
-CFLAGS_BASE := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -I. -MMD -MP
+CFLAGS_BASE := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -I. -MMD -MP
 CFLAGS_ALL = $(CFLAGS_BASE) $(OPT) $(SANITIZE) $(CFLAGS)
-LDLIBS_ALL = -lpcap $(LDLIBS)
+LDLIBS_ALL = -lpcap -pthread $(LDLIBS)
 
 LAYERS := core eth arp ipv4 udp tcp socket_api
 LIB_SRC := $(foreach d,$(LAYERS),$(wildcard $(d)/*.c))

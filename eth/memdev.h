@@ -3,8 +3,10 @@
  * A frame sent on one end is queued (copied) for the other end's recv. Each
  * direction holds at most `depth` frames; a send to a full queue is dropped
  * and counted, like a full device queue. A test may install a filter that
- * sees (and may alter or drop) every frame as it is sent. No fd: tests call
- * the stack's receive path themselves.
+ * sees (and may alter or drop) every frame as it is sent. netdev_fd() is an
+ * eventfd, readable while frames wait, so a stack thread can wait on it;
+ * single-threaded tests just call the stack's receive path themselves. The
+ * pair is thread-safe (one lock for both directions).
  * Entry points: memdev_pair, memdev_set_filter, memdev_pending,
  * memdev_dropped.
  */

@@ -195,7 +195,7 @@ static void fdt_test_clean(void)
         fdt_open(&t, &cfg);
         CU_ASSERT_STRING_EQUAL(t.dev->name, "mem0");
         CU_ASSERT_EQUAL(t.dev->mtu, 1500);
-        CU_ASSERT_EQUAL(netdev_fd(t.dev), -1);
+        CU_ASSERT_EQUAL(netdev_fd(t.dev), netdev_fd(t.inner));   /* carried over */
         struct fdt_log *log = fdt_log_new();
         fdt_run(&t, fdt_dirs[d], 1000, 0, log);
         CU_ASSERT_EQUAL(log->n, 1000);
