@@ -70,7 +70,7 @@ struct tcp_stats {
     uint64_t rx_segments, tx_segments, rx_bytes, tx_bytes;
     uint64_t drop_truncated, drop_bad_offset, drop_bad_cksum, drop_bad_addr;
     uint64_t opt_malformed;
-    uint64_t rst_sent_no_conn, rx_rst;
+    uint64_t rst_sent_no_conn, rx_rst, rst_ignored;
     uint64_t active_opens, passive_opens, established, closed;
     uint64_t conn_refused, conn_reset, conn_timeout;
     uint64_t retransmits, rto_expired, fast_retransmits;
@@ -126,6 +126,14 @@ struct tcp_listener *tcp_listen(struct tcp_layer *t, uint32_t addr,
                                 uint16_t port, unsigned backlog,
                                 tcp_event_fn fn, void *ctx, int *err);
 void tcp_unlisten(struct tcp_listener *l);
+/* Ring sizes for the connections l accepts from now on (0: keep). */
+void tcp_listener_set_buffers(struct tcp_listener *l, uint32_t sndbuf,
+                              uint32_t rcvbuf);
+/* Is port in use by a listener / by anything (TIME-WAIT included)? */
+int tcp_port_in_use_by_listener(struct tcp_layer *t, uint16_t port);
+int tcp_port_in_use(struct tcp_layer *t, uint16_t port);
+/* Connections waiting in l's accept queue. */
+unsigned tcp_listener_pending(const struct tcp_listener *l);
 /* Take an established connection off the accept queue; NULL if none
  * (EAGAIN). Its events go to fn/ctx from now on. */
 struct tcp_conn *tcp_accept(struct tcp_listener *l, tcp_event_fn fn,
@@ -135,6 +143,12 @@ struct tcp_conn *tcp_accept(struct tcp_listener *l, tcp_event_fn fn,
 struct tcp_conn *tcp_connect(struct tcp_layer *t, uint16_t lport, uint32_t dst,
                              uint16_t dport, tcp_event_fn fn, void *ctx,
                              uint64_t now, int *err);
+/* The same with ring sizes of its own (0: the layer's default). */
+struct tcp_conn *tcp_connect_sized(struct tcp_layer *t, uint16_t lport,
+                                   uint32_t dst, uint16_t dport,
+                                   uint32_t sndbuf, uint32_t rcvbuf,
+                                   tcp_event_fn fn, void *ctx, uint64_t now,
+                                   int *err);
 /* Queue up to len bytes; returns bytes queued (maybe fewer), or -EAGAIN
  * (buffer full), -EPIPE (after shutdown/close, or peer reset), -ENOTCONN. */
 ssize_t tcp_send(struct tcp_conn *c, const void *buf, size_t len, uint64_t now);

@@ -26,6 +26,15 @@ struct tcp_conn *tcp_connect(struct tcp_layer *t, uint16_t lport, uint32_t dst,
                              uint16_t dport, tcp_event_fn fn, void *ctx,
                              uint64_t now, int *err)
 {
+    return tcp_connect_sized(t, lport, dst, dport, 0, 0, fn, ctx, now, err);
+}
+
+struct tcp_conn *tcp_connect_sized(struct tcp_layer *t, uint16_t lport,
+                                   uint32_t dst, uint16_t dport,
+                                   uint32_t sndbuf, uint32_t rcvbuf,
+                                   tcp_event_fn fn, void *ctx, uint64_t now,
+                                   int *err)
+{
     t->now = now;
     uint32_t src = t->ip->cfg.addr;
     if (dport == 0 || dst == 0 || ipv4_is_broadcast(t->ip, dst) ||
@@ -42,6 +51,10 @@ struct tcp_conn *tcp_connect(struct tcp_layer *t, uint16_t lport, uint32_t dst,
         return NULL;
     }
     struct tcp_conn *c = tcp_conn_new(t, src, lport, dst, dport);
+    if (c && sndbuf)
+        c->sndbuf = sndbuf;
+    if (c && rcvbuf)
+        c->rcvbuf = rcvbuf;
     if (!c || tcp_conn_alloc_buffers(c) < 0) {
         if (c)
             tcp_conn_free(c);

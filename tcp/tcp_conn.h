@@ -77,6 +77,7 @@ struct tcp_conn {
     /* RFC 5961 §7 challenge ACK limit. */
     uint64_t chal_window;
     unsigned chal_count;
+    uint32_t sndbuf, rcvbuf;        /* ring sizes, set before allocation */
     struct tcp_ring snd, rcv;
     struct tcp_ooo ooo;             /* receiver: data held past a gap */
     uint32_t ooo_recent;            /* start of the last such segment */
@@ -96,6 +97,7 @@ struct tcp_listener {
     unsigned backlog;               /* accept queue bound */
     unsigned syn_max;               /* SYN-RECEIVED bound before cookies */
     unsigned nsyn, naccept;
+    uint32_t sndbuf, rcvbuf;        /* for the connections it accepts */
     struct tcp_conn *accept_head, *accept_tail;
     tcp_event_fn fn;
     void *ctx;
@@ -128,7 +130,6 @@ void tcp_conn_event(struct tcp_conn *c, unsigned ev);
  * touch c after it. This is the only place a TCB is freed during
  * operation, so no code ever holds a pointer to freed memory. */
 void tcp_conn_settle(struct tcp_conn *c);
-int tcp_port_in_use(struct tcp_layer *t, uint16_t port);
 
 /* tcp_out.c */
 int tcp_output(struct tcp_conn *c);

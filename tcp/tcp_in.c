@@ -245,7 +245,11 @@ static void tcp_cc_on_dupack(struct tcp_conn *c)
         if (c->dupacks >= TCP_DUPACK_THRESH || tcp_sack_says_lost(c))
             tcp_enter_recovery(c);
     } else if (c->flags & TCP_F_SACK_OK) {
-        tcp_sack_retransmit(c);
+        /* Only SACK news names a hole to resend (RFC 6675 §5 NextSeg). A
+         * duplicate ACK without it (the peer got a duplicated segment)
+         * must not resend SND.UNA again, once per such ACK. */
+        if (c->sacked.n > 0)
+            tcp_sack_retransmit(c);
     } else {
         c->cwnd += c->mss;      /* a segment has left the network */
     }
@@ -459,12 +463,19 @@ static void tcp_in_sync(struct tcp_conn *c, struct tcp_seg *s)
     if (c->state == TCP_SYN_RECEIVED && (s->h.flags & TCP_SYN) &&
         !(s->h.flags & TCP_ACK) && seq0 == c->irs) {
         c->snd_nxt = c->iss;        /* our SYN-ACK was lost: send it again */
+        c->t->stats.retransmits++;
         tcp_output(c);
         return;
     }
     if (!tcp_acceptable(c, s)) {
-        if (!(s->h.flags & TCP_RST)) {
+        if (s->h.flags & TCP_RST)
+            c->t->stats.rst_ignored++;      /* RFC 5961 §3.2: silently */
+        else {
             c->t->stats.out_of_window++;
+            /* §3.10.7.4 TIME-WAIT: the peer's FIN again (our last ACK was
+             * lost): ACK it and restart the 2 MSL time-out. */
+            if (c->state == TCP_TIME_WAIT && (s->h.flags & TCP_FIN))
+                c->tw_at = c->t->now + 2u * c->t->cfg.msl_ms;
             c->flags |= TCP_F_ACK_NOW;
             tcp_output(c);
         }

@@ -15,12 +15,14 @@ static void tcp_listen_syn(struct tcp_listener *l, const struct tcp_seg *s)
         return;
     c->flags |= TCP_F_PASSIVE;
     c->listener = l;
+    c->sndbuf = l->sndbuf;
+    c->rcvbuf = l->rcvbuf;
     l->nsyn++;
     c->irs = s->h.seq;
     c->rcv_nxt = c->rcv_adv = s->h.seq + 1;
     c->iss = tcp_isn(t, s->dst, s->h.dport, s->src, s->h.sport);
     c->snd_una = c->snd_nxt = c->snd_max = c->iss;
-    while (c->rcv_ws < TCP_WS_MAX && (t->cfg.rcvbuf >> c->rcv_ws) > 0xffff)
+    while (c->rcv_ws < TCP_WS_MAX && (c->rcvbuf >> c->rcv_ws) > 0xffff)
         c->rcv_ws++;
     c->snd_wnd = s->h.wnd;
     c->snd_wl1 = s->h.seq;
@@ -44,6 +46,7 @@ static void tcp_listen_cookie(struct tcp_listener *l, const struct tcp_seg *s)
     tmp.iss = tmp.snd_nxt = tcp_cookie_make(t, s, mss);
     tmp.rcv_nxt = tmp.rcv_adv = s->h.seq + 1;
     tmp.mss = tcp_our_mss(t);
+    tmp.rcvbuf = l->rcvbuf;         /* the window the SYN-ACK offers */
     t->stats.drop_syn_queue_full++;
     t->stats.syn_cookies_sent++;
     tcp_send_syn(&tmp);
@@ -69,6 +72,8 @@ static void tcp_listen_ack(struct tcp_listener *l, struct tcp_seg *s)
     t->stats.passive_opens++;
     c->flags |= TCP_F_PASSIVE | TCP_F_COOKIE;
     c->listener = l;
+    c->sndbuf = l->sndbuf;
+    c->rcvbuf = l->rcvbuf;
     c->irs = s->h.seq - 1;
     c->rcv_nxt = c->rcv_adv = s->h.seq;
     c->iss = s->h.ack - 1;
@@ -81,6 +86,9 @@ static void tcp_listen_ack(struct tcp_listener *l, struct tcp_seg *s)
         tcp_conn_settle(c);
         return;
     }
+    /* The cookie SYN-ACK offered an unscaled window: honour it, or the data
+     * the client sends next would fall outside a zero window. */
+    c->rcv_adv = c->rcv_nxt + (c->rcvbuf < 0xffff ? c->rcvbuf : 0xffff);
     tcp_listener_enqueue(c);
     tcp_conn_input(c, s);           /* the ACK may carry data */
     tcp_conn_settle(c);
@@ -88,8 +96,10 @@ static void tcp_listen_ack(struct tcp_listener *l, struct tcp_seg *s)
 
 void tcp_listen_input(struct tcp_listener *l, struct tcp_seg *s)
 {
-    if (s->h.flags & TCP_RST)
-        return;                                 /* §3.10.7.2: ignore */
+    if (s->h.flags & TCP_RST) {
+        l->t->stats.rst_ignored++;              /* §3.10.7.2: ignore */
+        return;
+    }
     if (s->h.flags & TCP_ACK) {
         tcp_listen_ack(l, s);
         return;
@@ -143,6 +153,8 @@ struct tcp_listener *tcp_listen(struct tcp_layer *t, uint32_t addr,
     l->port = port;
     l->backlog = backlog;
     l->syn_max = backlog < 16 ? 16 : backlog;
+    l->sndbuf = t->cfg.sndbuf;
+    l->rcvbuf = t->cfg.rcvbuf;
     l->fn = fn;
     l->ctx = ctx;
     l->next = t->listeners;
@@ -193,4 +205,18 @@ struct tcp_conn *tcp_accept(struct tcp_listener *l, tcp_event_fn fn, void *ctx)
         ev |= TCP_EV_ERROR;
     tcp_conn_event(c, ev);
     return c;
+}
+
+void tcp_listener_set_buffers(struct tcp_listener *l, uint32_t sndbuf,
+                              uint32_t rcvbuf)
+{
+    if (sndbuf)
+        l->sndbuf = sndbuf;
+    if (rcvbuf)
+        l->rcvbuf = rcvbuf;
+}
+
+unsigned tcp_listener_pending(const struct tcp_listener *l)
+{
+    return l->naccept;
 }

@@ -21,7 +21,7 @@ uint16_t tcp_our_mss(const struct tcp_layer *t)
  * min(buffer/2, MSS); it never moves left (RFC 9293 §3.8.6: no shrinking). */
 uint32_t tcp_rcv_window(struct tcp_conn *c)
 {
-    uint32_t cap = c->rcv.buf ? c->rcv.cap : c->t->cfg.rcvbuf;
+    uint32_t cap = c->rcv.buf ? c->rcv.cap : c->rcvbuf;
     uint32_t space = cap - c->rcv.len;
     uint32_t max = (uint32_t)0xffff << c->rcv_ws;
     if (space > max)
@@ -72,6 +72,12 @@ static int tcp_xmit(struct tcp_conn *c, uint32_t seq, uint8_t flags,
         h.opts = *opts;
     if ((flags & (TCP_ACK | TCP_SYN)) == TCP_ACK && (c->flags & TCP_F_SACK_OK))
         tcp_sack_blocks(c, &h.opts);
+    /* Options come out of the MSS (RFC 9293 §3.7.1, RFC 6691): on a data
+     * segment that is already MSS-sized, drop the SACK blocks that do not
+     * fit (the last matter least, RFC 2018 §4) rather than send a datagram
+     * past the MTU, which IPv4 would fragment. */
+    while (h.opts.nsack > 0 && tcp_opts_len(&h.opts) + n > c->mss)
+        h.opts.nsack--;
     if (flags & TCP_ACK) {
         h.ack = c->rcv_nxt;
         c->flags &= ~TCP_F_ACK_NOW;
@@ -157,8 +163,10 @@ void tcp_send_syn(struct tcp_conn *c)
 /* A reset for a segment that belongs to no connection (RFC 9293 §3.10.7.1). */
 void tcp_reply_rst(struct tcp_layer *t, const struct tcp_seg *s)
 {
-    if (s->h.flags & TCP_RST)
+    if (s->h.flags & TCP_RST) {
+        t->stats.rst_ignored++;     /* never answer a reset */
         return;
+    }
     struct tcp_conn tmp;
     memset(&tmp, 0, sizeof tmp);
     tmp.t = t;

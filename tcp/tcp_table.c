@@ -22,7 +22,8 @@ const struct ts_counter_desc tcp_counter_desc[] = {
     TCP_C(drop_bad_addr, "dropped: to a broadcast address, or port 0"),
     TCP_C(opt_malformed, "segments whose options ended early (rest ignored)"),
     TCP_C(rst_sent_no_conn, "resets sent for segments to no connection"),
-    TCP_C(rx_rst, "resets received"),
+    TCP_C(rx_rst, "resets received in the window (acted on or challenged)"),
+    TCP_C(rst_ignored, "resets dropped: outside the window, no connection, listener"),
     TCP_C(active_opens, "connections opened by us (SYN-SENT)"),
     TCP_C(passive_opens, "connections opened by a peer (SYN-RECEIVED)"),
     TCP_C(established, "connections that reached ESTABLISHED"),
@@ -135,13 +136,18 @@ struct tcp_listener *tcp_listener_find(struct tcp_layer *t, uint32_t addr,
     return NULL;
 }
 
-int tcp_port_in_use(struct tcp_layer *t, uint16_t port)
+int tcp_port_in_use_by_listener(struct tcp_layer *t, uint16_t port)
 {
-    if (tcp_listener_find(t, 0, port))
-        return 1;
     for (struct tcp_listener *l = t->listeners; l; l = l->next)
         if (l->port == port)
             return 1;
+    return 0;
+}
+
+int tcp_port_in_use(struct tcp_layer *t, uint16_t port)
+{
+    if (tcp_port_in_use_by_listener(t, port))
+        return 1;
     for (struct tcp_conn *c = t->all; c; c = c->next)
         if (c->lport == port)
             return 1;
@@ -156,7 +162,8 @@ static int tcp_make_room(struct tcp_layer *t)
         return 1;
     struct tcp_conn *oldest = NULL;
     for (struct tcp_conn *c = t->all; c; c = c->next)
-        if (c->state == TCP_TIME_WAIT && (!oldest || c->tw_at < oldest->tw_at))
+        if (c->state == TCP_TIME_WAIT && !c->busy &&   /* busy: pinned */
+            (!oldest || c->tw_at < oldest->tw_at))
             oldest = c;
     if (!oldest)
         return 0;
@@ -186,6 +193,8 @@ struct tcp_conn *tcp_conn_new(struct tcp_layer *t, uint32_t laddr,
     c->rto_at = c->delack_at = c->keep_at = c->tw_at = TS_NEVER;
     c->last_rx = t->now;
     c->ssthresh = UINT32_MAX;
+    c->sndbuf = t->cfg.sndbuf;
+    c->rcvbuf = t->cfg.rcvbuf;
     uint32_t b = tcp_bucket(t, laddr, lport, raddr, rport);
     c->hnext = t->buckets[b];
     t->buckets[b] = c;
@@ -201,8 +210,8 @@ int tcp_conn_alloc_buffers(struct tcp_conn *c)
 {
     if (c->snd.buf)
         return 0;
-    if (tcp_ring_init(&c->snd, c->t->cfg.sndbuf) < 0 ||
-        tcp_ring_init(&c->rcv, c->t->cfg.rcvbuf) < 0) {
+    if (tcp_ring_init(&c->snd, c->sndbuf) < 0 ||
+        tcp_ring_init(&c->rcv, c->rcvbuf) < 0) {
         tcp_ring_free(&c->snd);
         return -ENOMEM;
     }
@@ -242,7 +251,9 @@ static void tcp_unqueue(struct tcp_conn *c)
         if (l->accept_tail == c)
             l->accept_tail = prev;
         l->naccept--;
-    } else if (c->state == TCP_SYN_RECEIVED) {
+    } else if (!(c->flags & TCP_F_COOKIE)) {
+        /* Still on the SYN queue (a cookie never was), whatever its state
+         * now: tcp_conn_done() has already set a dying one CLOSED. */
         l->nsyn--;
     }
     c->listener = NULL;

@@ -78,11 +78,12 @@ void tcp_enter_time_wait(struct tcp_conn *c)
 static void tcp_persist_expired(struct tcp_conn *c)
 {
     struct tcp_layer *t = c->t;
-    t->stats.zero_window_probes++;
-    if (c->snd_wnd == 0)
+    if (c->snd_wnd == 0) {
+        t->stats.zero_window_probes++;
         tcp_send_probe(c);
-    else
-        tcp_output_force(c);
+    } else {
+        tcp_output_force(c);    /* SWS override: not a zero-window probe */
+    }
     if (c->probes < 16)
         c->probes++;
     uint64_t wait = (uint64_t)c->rto << c->probes;
@@ -118,6 +119,9 @@ static void tcp_rto_expired(struct tcp_conn *c)
     }
     c->snd_nxt = tcp_syn_state(c) ? c->iss : c->snd_una;
     c->rto_at = TS_NEVER;
+    if (tcp_syn_state(c))
+        t->stats.retransmits++;     /* the SYN or SYN-ACK goes again (data
+                                       is counted as it is resent) */
     tcp_output(c);
 }
 
@@ -170,10 +174,19 @@ void tcp_poll(struct tcp_layer *t, uint64_t now)
     t->now = now;
     for (struct tcp_conn *c = t->all, *next; c; c = next) {
         next = c->next;
-        if (tcp_conn_deadline(c) <= now) {
+        int due = tcp_conn_deadline(c) <= now;
+        if (!due && !c->pending_ev && !(c->flags & TCP_F_RELEASE))
+            continue;
+        /* The callbacks run by the settle may close or abort any TCB, next
+         * included: pin next (the settle of a busy TCB leaves it alone) so
+         * that this walk, arriving there, delivers its events and frees it. */
+        if (next)
+            next->busy++;
+        if (due)
             tcp_conn_poll(c, now);
-            tcp_conn_settle(c);     /* may free c: next was taken before */
-        }
+        tcp_conn_settle(c);         /* may free c: next was taken before */
+        if (next)
+            next->busy--;
     }
 }
 

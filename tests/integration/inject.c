@@ -22,7 +22,19 @@
  *
  * Kinds: runt, bad-version, bad-ihl, ihl-past-end, short-totlen, long-totlen,
  * bad-cksum, overlap, ping-of-death, frag-flood, arp-flood, bad-arp, martian,
- * all.
+ * all; and two TCP attacks that are not part of "all" (they are not
+ * malformed, and one needs a live connection):
+ *   syn-flood  --count SYNs (default 5000) to --dport (default 7), each from
+ *              a distinct (address, port) of the subnet: fills the SYN queue;
+ *   rst-storm  --count RSTs (default 1000) in each of three groups against
+ *              the connection --src-ip:--sport -> --dst-ip:--dport. It first
+ *              waits (at most 5 s) for a segment the stack sends on that
+ *              connection to learn its RCV.NXT and window, then sends RSTs
+ *              inside the window but never at RCV.NXT (each must draw a
+ *              challenge ACK or be counted as rate-limited, RFC 5961 §3.2),
+ *              RSTs with random sequence numbers far outside the window
+ *              (ignored), and RSTs from other subnet addresses to random
+ *              ports (no connection: ignored, never answered).
  * Every spoofed address stays in the test namespace's subnet (the /24 of
  * --src-ip), except the martian sources, which are not hosts at all.
  * Entry point: main.
@@ -30,8 +42,11 @@
 #include <errno.h>
 #include <getopt.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +58,9 @@
 #include "core/addr.h"
 #include "core/bytes.h"
 #include "core/cksum.h"
+#include "core/rand.h"
 #include "ipv4/ipv4_wire.h"
+#include "tcp/tcp_wire.h"
 
 #define INJ_FRAME_MAX 1514
 #define INJ_RETRIES 400         /* per frame, 1 ms apart */
@@ -51,6 +68,9 @@
 #define INJ_ECHO_DATA 32        /* ICMP echo payload in crafted datagrams */
 #define INJ_FLOOD_DEFAULT 1000
 #define INJ_GROUPS_MAX 32
+#define INJ_SYN_FLOOD_DEFAULT 5000
+#define INJ_RST_STORM_DEFAULT 1000
+#define INJ_SNIFF_MS 5000       /* rst-storm: wait this long for the stack */
 
 struct inj {
     int fd;
@@ -61,12 +81,15 @@ struct inj {
     uint32_t src_ip, dst_ip;    /* host order */
     unsigned count;
     int count_given;
+    uint16_t sport, dport;      /* TCP kinds: the connection's ports */
+    struct ts_rand rand;        /* fixed seed: runs repeat exactly */
     uint16_t next_id;
     /* the current group */
     const char *group;
     unsigned long sent, refused, lost;
     unsigned long total_sent, total_refused, total_lost;
     unsigned long retried;      /* re-sends after the TAP queue dropped */
+    int failed;                 /* a kind could not run: exit status 1 */
     unsigned stalled;           /* frames lost in a row */
     /* per group, summed over rounds, printed at the end */
     struct inj_group {
@@ -540,10 +563,187 @@ static void kind_martian(struct inj *in)
     inj_group_end(in, -1);
 }
 
+/* ---- TCP ------------------------------------------------------------- */
+
+/* A TCP segment without data from src:sport to the stack's dport, with an
+ * MSS option on SYNs; both checksums right. Returns the frame length. */
+static size_t put_tcp_frame(struct inj *in, uint8_t *f, uint32_t src,
+                            uint16_t sport, uint16_t dport, uint32_t seq,
+                            uint32_t ack, uint8_t flags)
+{
+    size_t n = put_eth(in, f, NULL, NULL, 0x0800);
+    struct tcp_hdr h;
+    memset(&h, 0, sizeof h);
+    h.sport = sport;
+    h.dport = dport;
+    h.seq = seq;
+    h.ack = ack;
+    h.flags = flags;
+    h.wnd = 64240;
+    if (flags & TCP_SYN) {
+        h.opts.has_mss = 1;
+        h.opts.mss = 1460;
+    }
+    uint8_t *seg = f + n + IPV4_HLEN;
+    size_t tl = tcp_emit(&h, seg);
+    struct ipv4_hdr ih = {
+        .hlen = IPV4_HLEN, .total_len = (uint16_t)(IPV4_HLEN + tl),
+        .id = in->next_id++, .ttl = IPV4_DEFAULT_TTL,
+        .proto = IPV4_PROTO_TCP, .src = src, .dst = in->dst_ip,
+    };
+    ipv4_emit(&ih, f + n);
+    store_be16(seg + 16, tcp_cksum(src, in->dst_ip, seg, tl));
+    return n + IPV4_HLEN + tl;
+}
+
+static uint32_t flood_ip(const struct inj *in, unsigned long i);
+
+/* SYNs to dport, each from its own (subnet address, port): the addresses
+ * cycle through the /24 and the port moves on once per cycle, so no two
+ * share a 4-tuple and each must reach the listener. */
+static void kind_syn_flood(struct inj *in)
+{
+    unsigned long n = in->count_given ? in->count : INJ_SYN_FLOOD_DEFAULT;
+    uint16_t dport = in->dport ? in->dport : 7;
+    uint8_t f[INJ_FRAME_MAX];
+    inj_group_begin(in, "syn-flood");
+    for (unsigned long i = 0; i < n; i++) {
+        uint16_t sport = (uint16_t)(10000 + (i / 252) % 55000);
+        inj_send(in, f, put_tcp_frame(in, f, flood_ip(in, i), sport, dport,
+                                      ts_rand_u32(&in->rand), 0, TCP_SYN));
+    }
+    inj_group_end(in, -1);
+}
+
+/* What a segment of the connection tells about the stack's side. */
+struct inj_conn_view {
+    uint32_t rcv_nxt;           /* the ACK field: the stack's RCV.NXT */
+    uint32_t snd_nxt;           /* the sequence number */
+    uint16_t wnd;               /* the window field, unscaled: a lower bound */
+};
+
+/* Wait up to INJ_SNIFF_MS for a segment with ACK the stack sends on the
+ * connection dst:dport -> src:sport. 0, or -1 when none came. */
+static int inj_sniff_conn(struct inj *in, struct inj_conn_view *v)
+{
+    int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_IP));
+    if (fd < 0) {
+        fprintf(stderr, "inject: capture socket: %s\n", strerror(errno));
+        return -1;
+    }
+    struct sockaddr_ll sll;
+    memset(&sll, 0, sizeof sll);
+    sll.sll_family = AF_PACKET;
+    sll.sll_protocol = htons(ETH_P_IP);
+    sll.sll_ifindex = in->ifindex;
+    if (bind(fd, (struct sockaddr *)&sll, sizeof sll) < 0) {
+        fprintf(stderr, "inject: bind capture socket: %s\n", strerror(errno));
+        close(fd);
+        return -1;
+    }
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        long waited = (t1.tv_sec - t0.tv_sec) * 1000 +
+                      (t1.tv_nsec - t0.tv_nsec) / 1000000;
+        if (waited >= INJ_SNIFF_MS)
+            break;
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+        if (poll(&pfd, 1, (int)(INJ_SNIFF_MS - waited)) <= 0)
+            continue;
+        uint8_t f[2048];
+        struct sockaddr_ll from;
+        socklen_t fl = sizeof from;
+        ssize_t len = recvfrom(fd, f, sizeof f, 0, (struct sockaddr *)&from, &fl);
+        if (len < 14 || from.sll_pkttype == PACKET_OUTGOING ||
+            memcmp(f + 6, in->dst_mac, 6) != 0)
+            continue;
+        struct ipv4_hdr ih;
+        if (ipv4_parse(f + 14, (size_t)len - 14, &ih) != IPV4_OK ||
+            ih.proto != IPV4_PROTO_TCP || ih.src != in->dst_ip ||
+            ih.dst != in->src_ip || ipv4_is_fragment(&ih))
+            continue;
+        struct tcp_hdr th;
+        if (tcp_parse(f + 14 + ih.hlen, ih.total_len - ih.hlen, &th) != TCP_OK ||
+            th.sport != in->dport || th.dport != in->sport ||
+            !(th.flags & TCP_ACK) || (th.flags & (TCP_SYN | TCP_RST)))
+            continue;
+        v->rcv_nxt = th.ack;
+        v->snd_nxt = th.seq;
+        v->wnd = th.wnd;
+        close(fd);
+        return 0;
+    }
+    close(fd);
+    return -1;
+}
+
+/* Never exactly RCV.NXT (that one would reset it, as it should), and at
+ * least 4 KiB past it, so the little data the connection carries while
+ * the storm runs cannot catch up with one of them. */
+static uint32_t rst_in_window_seq(struct inj *in, const struct inj_conn_view *v)
+{
+    uint32_t lo = 4096, hi = v->wnd;
+    if (hi <= 2 * lo)
+        lo = 1;
+    return v->rcv_nxt + lo + ts_rand_below(&in->rand, hi - lo);
+}
+
+static void kind_rst_storm(struct inj *in)
+{
+    unsigned long n = in->count_given ? in->count : INJ_RST_STORM_DEFAULT;
+    uint8_t f[INJ_FRAME_MAX];
+    struct inj_conn_view v;
+    if (!in->sport || !in->dport) {
+        fprintf(stderr, "inject: rst-storm needs --sport and --dport\n");
+        in->failed = 1;
+        return;
+    }
+    if (inj_sniff_conn(in, &v) < 0 || v.wnd < 2) {
+        fprintf(stderr, "inject: rst-storm: no segment of the connection"
+                " from the stack within %d ms (or a closed window)\n",
+                INJ_SNIFF_MS);
+        in->failed = 1;
+        return;
+    }
+    printf("inject: rst-storm: stack's RCV.NXT=%u SND.NXT=%u window>=%u\n",
+           v.rcv_nxt, v.snd_nxt, v.wnd);
+    /* Half plain RST, half RST|ACK with a plausible ACK: neither may
+     * matter (RFC 9293 §3.10.7.4 checks the sequence number first). */
+    inj_group_begin(in, "rst-in-window");
+    for (unsigned long i = 0; i < n; i++)
+        inj_send(in, f, put_tcp_frame(in, f, in->src_ip, in->sport, in->dport,
+                                      rst_in_window_seq(in, &v), v.snd_nxt,
+                                      i % 2 ? TCP_RST | TCP_ACK : TCP_RST));
+    inj_group_end(in, -1);
+    inj_group_begin(in, "rst-off-window");
+    for (unsigned long i = 0; i < n; i++) {
+        uint32_t seq = v.rcv_nxt + 0x40000000u +
+                       ts_rand_below(&in->rand, 0x80000000u);
+        inj_send(in, f, put_tcp_frame(in, f, in->src_ip, in->sport, in->dport,
+                                      seq, v.snd_nxt,
+                                      i % 2 ? TCP_RST | TCP_ACK : TCP_RST));
+    }
+    inj_group_end(in, 0);
+    inj_group_begin(in, "rst-any-port");
+    for (unsigned long i = 0; i < n; i++) {
+        uint16_t sport = (uint16_t)(1024 + ts_rand_below(&in->rand, 64512));
+        uint16_t dport = (uint16_t)(1 + ts_rand_below(&in->rand, 65535));
+        inj_send(in, f, put_tcp_frame(in, f, flood_ip(in, i), sport, dport,
+                                      ts_rand_u32(&in->rand), 0, TCP_RST));
+    }
+    inj_group_end(in, 0);
+}
+
 /* ---- dispatch and options -------------------------------------------- */
 
 typedef void (*kind_fn)(struct inj *in);
 
+/* "all" runs the first NKINDS_ALL kinds: the malformed frames, not the TCP
+ * attacks at the end of the table. */
+#define NKINDS_ALL 13
+#define NKINDS_TCP 2
 static const struct { const char *name; kind_fn fn; } kinds[] = {
     { "runt", kind_runt },
     { "bad-version", kind_bad_version },
@@ -558,14 +758,17 @@ static const struct { const char *name; kind_fn fn; } kinds[] = {
     { "arp-flood", kind_arp_flood },
     { "bad-arp", kind_bad_arp },
     { "martian", kind_martian },
+    { "syn-flood", kind_syn_flood },
+    { "rst-storm", kind_rst_storm },
 };
 #define NKINDS (sizeof kinds / sizeof kinds[0])
+_Static_assert(NKINDS_ALL + NKINDS_TCP == NKINDS, "update NKINDS_ALL/_TCP");
 
 static void usage(FILE *out)
 {
     fprintf(out,
 "usage: inject --kind KIND [--iface NAME] [--dst-mac MAC] [--src-ip A.B.C.D]\n"
-"              [--dst-ip A.B.C.D] [--count N]\n"
+"              [--dst-ip A.B.C.D] [--count N] [--sport N] [--dport N]\n"
 "Send crafted hostile Ethernet frames into the TAP NAME (default tap0) from\n"
 "the kernel side, to the stack at --dst-mac/--dst-ip (default\n"
 "02:00:0a:00:00:02, 10.0.0.2) from --src-ip (default 10.0.0.1).\n"
@@ -573,14 +776,19 @@ static void usage(FILE *out)
     for (size_t i = 0; i < NKINDS; i++)
         fprintf(out, ",%s%s", i % 5 == 4 ? "\n      " : " ", kinds[i].name);
     fprintf(out, ".\n"
+"all is every kind but the TCP attacks syn-flood and rst-storm.\n"
 "--count N  arp-flood: number of requests (default %d), from distinct MACs\n"
 "           and cycling addresses of the --src-ip /24; frag-flood: number\n"
 "           of never-completed datagrams (default %d); other kinds: rounds\n"
-"           of their frame set (default 1).\n"
+"           of their frame set (default 1); syn-flood: number of SYNs\n"
+"           (default %d); rst-storm: RSTs per group (default %d).\n"
+"--sport N, --dport N  TCP kinds: the host's and the stack's port of the\n"
+"           connection to attack (rst-storm needs both; syn-flood sends to\n"
+"           --dport, default 7).\n"
 "Prints one line per group of frames: sent, expected drops, refused by the\n"
 "kernel, lost in the TAP queue. Needs CAP_NET_RAW. Exit 2 on bad arguments,\n"
 "1 when frames were lost or the socket failed.\n", INJ_FLOOD_DEFAULT,
-            INJ_FLOOD_DEFAULT / 10);
+            INJ_FLOOD_DEFAULT / 10, INJ_SYN_FLOOD_DEFAULT, INJ_RST_STORM_DEFAULT);
 }
 
 static int bad_arg(const char *what, const char *val)
@@ -615,12 +823,14 @@ static int parse_args(int argc, char **argv, struct inj *in, struct opts *o)
         { "dst-ip", required_argument, NULL, 'd' },
         { "kind", required_argument, NULL, 'k' },
         { "count", required_argument, NULL, 'c' },
+        { "sport", required_argument, NULL, 'S' },
+        { "dport", required_argument, NULL, 'D' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":i:m:s:d:k:c:h", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":i:m:s:d:k:c:S:D:h", lo, NULL)) != -1) {
         switch (c) {
         case 'i': o->iface = optarg; break;
         case 'm': if (ts_mac_parse(optarg, in->dst_mac)) return bad_arg("MAC", optarg); break;
@@ -631,6 +841,14 @@ static int parse_args(int argc, char **argv, struct inj *in, struct opts *o)
             if (parse_count(optarg, &in->count)) return bad_arg("count", optarg);
             in->count_given = 1;
             break;
+        case 'S':
+        case 'D': {
+            unsigned p;
+            if (parse_count(optarg, &p) || p > 65535)
+                return bad_arg("port", optarg);
+            *(c == 'S' ? &in->sport : &in->dport) = (uint16_t)p;
+            break;
+        }
         case 'h': usage(stdout); return 1;
         case ':':
             fprintf(stderr, "inject: %s needs a value (try --help)\n",
@@ -698,7 +916,8 @@ static int inj_open(struct inj *in, const char *iface)
 
 static void run_kind(struct inj *in, int k)
 {
-    int flood = kinds[k].fn == kind_arp_flood || kinds[k].fn == kind_frag_flood;
+    int flood = kinds[k].fn == kind_arp_flood || kinds[k].fn == kind_frag_flood ||
+                kinds[k].fn == kind_syn_flood || kinds[k].fn == kind_rst_storm;
     unsigned rounds = in->count_given && !flood ? in->count : 1;
     for (unsigned r = 0; r < rounds; r++)
         kinds[k].fn(in);
@@ -707,6 +926,7 @@ static void run_kind(struct inj *in, int k)
 int main(int argc, char **argv)
 {
     struct inj in = { .fd = -1, .drop_fd = -1, .count = 1, .next_id = 0x7100 };
+    ts_rand_seed(&in.rand, 0x7473696e6a656374ull);
     struct opts o = { .iface = "tap0", .kind = NULL };
     ts_mac_parse("02:00:0a:00:00:02", in.dst_mac);
     in.src_ip = TS_IP4(10, 0, 0, 1);
@@ -720,7 +940,7 @@ int main(int argc, char **argv)
     if (inj_open(&in, o.iface) < 0)
         return 1;
     for (int i = (k == (int)NKINDS ? 0 : k);
-         i < (k == (int)NKINDS ? (int)NKINDS : k + 1); i++)
+         i < (k == (int)NKINDS ? (int)NKINDS_ALL : k + 1); i++)
         run_kind(&in, i);
     for (unsigned i = 0; i < in.ngroups; i++) {
         const struct inj_group *g = &in.groups[i];
@@ -732,5 +952,5 @@ int main(int argc, char **argv)
            in.retried);
     if (in.drop_fd < 0)
         printf("inject: note: no tx_dropped counter; losses not detected\n");
-    return in.total_lost ? 1 : 0;
+    return in.total_lost || in.failed ? 1 : 0;
 }

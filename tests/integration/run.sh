@@ -34,6 +34,10 @@
 #     The frames we injected are malformed on purpose, so they are excluded.
 #  7. --host-addr: the stack configures the kernel side of a fresh TAP
 #     itself (address, IPv6 off, up) and answers ping.
+#  8. TCP: tests/integration/tcp.sh (echo, discard, chargen, 200
+#     connections, RST storm and SYN flood, loss/dup/reorder, the -v trace
+#     and the capture), sourced here so one summary counts every check;
+#     it also runs on its own.
 #
 # The capture of the main run is copied to $BUILD/integration.pcap for a look
 # after a failure.
@@ -473,6 +477,9 @@ if check "namespace ts-itest-$$" ts_netns_create ts-itest &&
 fi
 keep_capture
 test_host_addr
+
+# shellcheck source=tests/integration/tcp.sh
+. "$HERE/tcp.sh"
 
 echo "# took $(ts_elapsed) s"
 ts_summary
