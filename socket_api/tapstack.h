@@ -1,0 +1,117 @@
+/* socket_api/tapstack.h - the public API: BSD-like sockets on tapstack.
+ *
+ * A program opens a stack (ts_stack_open) on a TAP device or on any netdev;
+ * the stack runs in a thread of its own (epoll on the device, an eventfd for
+ * wake-ups, the next timer deadline as the time-out). Sockets are small
+ * integers, private to their stack, so every call names the stack:
+ *
+ *     struct ts_stack *st = ts_stack_open(&cfg);
+ *     int fd = ts_socket(st, AF_INET, SOCK_STREAM, 0);
+ *     ts_connect(st, fd, (struct sockaddr *)&sin, sizeof sin);
+ *     ts_send(st, fd, "hi", 2, 0);
+ *
+ * Semantics follow BSD sockets and POSIX: calls return -1 and set errno
+ * (ECONNREFUSED, ECONNRESET, ETIMEDOUT, EADDRINUSE, EAGAIN, EPIPE,
+ * ENOTCONN, EINVAL, EBADF, ...); addresses are struct sockaddr_in; option
+ * names are the system's (SOL_SOCKET/SO_*, IPPROTO_TCP/TCP_NODELAY).
+ * Sockets block unless made non-blocking (SOCK_NONBLOCK in ts_socket's
+ * type, or ts_fcntl(F_SETFL, O_NONBLOCK)); SO_RCVTIMEO/SO_SNDTIMEO bound
+ * the wait. Every call is thread-safe: any number of application threads
+ * may use one stack at once. ts_send never raises SIGPIPE: it fails with
+ * EPIPE.
+ *
+ * Supported: AF_INET; SOCK_STREAM (TCP) and SOCK_DGRAM (UDP). Options:
+ * SO_REUSEADDR, SO_KEEPALIVE, SO_RCVBUF, SO_SNDBUF (before connect/listen),
+ * SO_ERROR, SO_LINGER, SO_RCVTIMEO, SO_SNDTIMEO, SO_BROADCAST, SO_TYPE,
+ * TCP_NODELAY. Flags: MSG_DONTWAIT, MSG_PEEK is not supported (EINVAL).
+ *
+ * Entry points: ts_stack_config_init, ts_stack_open, ts_stack_close,
+ * ts_stack_counters, ts_socket, ts_bind, ts_listen, ts_accept, ts_connect,
+ * ts_send, ts_recv, ts_sendto, ts_recvfrom, ts_shutdown, ts_close,
+ * ts_setsockopt, ts_getsockopt, ts_getsockname, ts_getpeername, ts_fcntl,
+ * ts_poll; the socketserver-style helper in socket_api/ts_server.h.
+ */
+#ifndef TS_SOCKET_API_TAPSTACK_H
+#define TS_SOCKET_API_TAPSTACK_H
+
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+/* <netinet/tcp.h> would clash with the stack's own TCP state names inside
+ * the library, so the one option value needed is defined here (Linux's). */
+#ifndef TCP_NODELAY
+#define TCP_NODELAY 1
+#endif
+
+struct netdev;
+struct ts_stack;
+
+/* How to start a stack. ts_stack_config_init fills the defaults; the
+ * strings are read during ts_stack_open only. */
+struct ts_stack_config {
+    const char *iface;          /* TAP to open or create ("tap0"); unused
+                                   when dev is given */
+    struct netdev *dev;         /* run on this device instead (the stack
+                                   owns it from ts_stack_open on) */
+    const char *addr;           /* "A.B.C.D/N" ("10.0.0.2/24") */
+    const char *gateway;        /* "A.B.C.D" or NULL */
+    const char *host_addr;      /* configure the kernel side of the TAP
+                                   with "A.B.C.D/N", or NULL */
+    const char *mac;            /* "xx:xx:..", NULL: 02:00 + address */
+    unsigned mtu;               /* 1500 */
+    const char *pcap;           /* capture file, or NULL */
+    int log_level;              /* 0 errors .. 3 debug (1) */
+    FILE *log;                  /* NULL: stderr */
+    unsigned max_sockets;       /* 1024 */
+    uint32_t sndbuf, rcvbuf;    /* TCP default buffer sizes (256 KiB) */
+    uint64_t seed;              /* 0: random; else a fixed seed for tests,
+                                   which also fixes the ISN secret */
+};
+
+void ts_stack_config_init(struct ts_stack_config *cfg);
+/* Start a stack and its thread. NULL with errno set on failure (EINVAL for
+ * a bad address string, ENOENT/EPERM when the TAP cannot be opened). */
+struct ts_stack *ts_stack_open(const struct ts_stack_config *cfg);
+/* Stop the thread, close every socket (connections are reset), flush the
+ * capture and free everything. */
+void ts_stack_close(struct ts_stack *st);
+/* Print every layer's counters, like `netstat -s`. */
+void ts_stack_counters(struct ts_stack *st, FILE *out);
+
+int ts_socket(struct ts_stack *st, int domain, int type, int protocol);
+int ts_bind(struct ts_stack *st, int fd, const struct sockaddr *addr,
+            socklen_t len);
+int ts_listen(struct ts_stack *st, int fd, int backlog);
+int ts_accept(struct ts_stack *st, int fd, struct sockaddr *addr,
+              socklen_t *len);
+int ts_connect(struct ts_stack *st, int fd, const struct sockaddr *addr,
+               socklen_t len);
+ssize_t ts_send(struct ts_stack *st, int fd, const void *buf, size_t len,
+                int flags);
+ssize_t ts_recv(struct ts_stack *st, int fd, void *buf, size_t len, int flags);
+ssize_t ts_sendto(struct ts_stack *st, int fd, const void *buf, size_t len,
+                  int flags, const struct sockaddr *to, socklen_t tolen);
+ssize_t ts_recvfrom(struct ts_stack *st, int fd, void *buf, size_t len,
+                    int flags, struct sockaddr *from, socklen_t *fromlen);
+int ts_shutdown(struct ts_stack *st, int fd, int how);
+int ts_close(struct ts_stack *st, int fd);
+int ts_setsockopt(struct ts_stack *st, int fd, int level, int name,
+                  const void *val, socklen_t len);
+int ts_getsockopt(struct ts_stack *st, int fd, int level, int name, void *val,
+                  socklen_t *len);
+int ts_getsockname(struct ts_stack *st, int fd, struct sockaddr *addr,
+                   socklen_t *len);
+int ts_getpeername(struct ts_stack *st, int fd, struct sockaddr *addr,
+                   socklen_t *len);
+/* F_GETFL and F_SETFL with O_NONBLOCK only. */
+int ts_fcntl(struct ts_stack *st, int fd, int cmd, int arg);
+/* poll(2) over this stack's sockets: POLLIN, POLLOUT, POLLERR, POLLHUP,
+ * POLLNVAL; timeout in ms, -1 forever. Returns the number of entries with
+ * events, 0 on time-out. */
+int ts_poll(struct ts_stack *st, struct pollfd *fds, nfds_t nfds, int timeout);
+
+#endif

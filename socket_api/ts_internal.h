@@ -1,0 +1,75 @@
+/* socket_api/ts_internal.h - what the files behind tapstack.h share.
+ *
+ * One mutex per stack guards everything: the stack thread holds it while it
+ * processes frames and timers, an application call holds it while it acts
+ * on a socket, and a call that must wait sleeps on its socket's condition
+ * variable (which releases the mutex). TCP and UDP events, delivered under
+ * the mutex, broadcast that variable and the stack's poll variable. After a
+ * call that may have armed a timer, ts_kick() wakes the stack thread (one
+ * eventfd write, only while it sleeps) so it recomputes its deadline.
+ * Files: ts_stack.c (open, close, the thread), ts_socket.c (the calls),
+ * ts_poll.c (poll and options).
+ */
+#ifndef TS_SOCKET_API_TS_INTERNAL_H
+#define TS_SOCKET_API_TS_INTERNAL_H
+
+#include <pthread.h>
+
+#include "socket_api/stack.h"
+#include "socket_api/tapstack.h"
+
+enum ts_kind { TS_FREE = 0, TS_NEW, TS_LISTEN, TS_CONN, TS_UDP };
+
+struct ts_sock {
+    struct ts_stack *st;
+    int kind;                   /* enum ts_kind */
+    int type;                   /* SOCK_STREAM or SOCK_DGRAM */
+    unsigned gen;               /* bumped on close: waiters notice */
+    struct tcp_conn *c;
+    struct tcp_listener *l;
+    struct udp_sock *u;
+    uint32_t baddr;             /* bound address (0: any), host order */
+    uint16_t bport;
+    int bound, nonblock, reuseaddr, nodelay, keepalive, broadcast;
+    int shut_rd, connecting;
+    int linger_on, linger_s;
+    uint32_t sndbuf, rcvbuf;    /* 0: the stack's default */
+    uint32_t rcvtimeo, sndtimeo; /* ms, 0: forever */
+    int so_error;               /* pending error (positive errno) */
+    pthread_cond_t *cond;       /* st->conds[fd]: lives as long as the stack */
+};
+
+struct ts_stack {
+    pthread_mutex_t lock;
+    pthread_cond_t poll_cond;
+    pthread_t thread;
+    int efd, epfd;
+    int stop, sleeping, running;
+    struct stack s;
+    struct netdev *cap;         /* capture wrapper, or NULL */
+    uint64_t next_flush;
+    struct ts_sock *socks;
+    pthread_cond_t *conds;      /* one per slot, never copied or moved */
+    unsigned nsocks;
+};
+
+/* Wake the stack thread if it sleeps (lock held). */
+void ts_kick(struct ts_stack *st);
+/* Sleep on s->cond until woken or deadline (ms, TS_NEVER: no limit).
+ * Returns 0, or -ETIMEDOUT. Lock held. */
+int ts_wait(struct ts_sock *s, uint64_t deadline);
+/* The socket for fd, or NULL with errno EBADF. Lock held. */
+struct ts_sock *ts_sock_get(struct ts_stack *st, int fd);
+/* A deadline timeo ms from now, TS_NEVER for 0. */
+uint64_t ts_deadline(uint32_t timeo_ms);
+/* Events for the socket in poll(2) terms (lock held). */
+short ts_revents(struct ts_sock *s, short want);
+/* Clear slot fd for a new socket of type (lock held). */
+struct ts_sock *ts_sock_reset(struct ts_stack *st, int fd, int type);
+/* Return -1 with errno = -neg. */
+int ts_fail(int neg);
+/* Write addr:port as a sockaddr_in into a/len (BSD truncation rules). */
+void ts_fill_sin(struct sockaddr *a, socklen_t *len, uint32_t addr,
+                 uint16_t port);
+
+#endif
