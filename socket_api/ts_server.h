@@ -1,0 +1,51 @@
+/* socket_api/ts_server.h - a small server helper in the spirit of Python's
+ * socketserver: give it an address and a handler, it serves.
+ *
+ *     static void echo(struct ts_stack *st, int fd,
+ *                      const struct sockaddr_in *peer, void *ctx)
+ *     {
+ *         char buf[4096];
+ *         ssize_t n;
+ *         while ((n = ts_recv(st, fd, buf, sizeof buf, 0)) > 0)
+ *             ts_send(st, fd, buf, (size_t)n, 0);
+ *     }
+ *     ...
+ *     struct ts_server *srv = ts_server_start(st, 7, echo, NULL);
+ *
+ * TCP (SOCK_STREAM): an accept thread hands each connection to a thread of
+ * its own that runs the handler and closes the socket when it returns
+ * (ThreadingTCPServer), at most max_conns at once. UDP (SOCK_DGRAM): one
+ * thread receives each datagram and calls the datagram handler with it and
+ * the socket to answer on (UDPServer). ts_server_stop() stops accepting,
+ * shuts down the connections still open (their handlers see end of stream
+ * and return), waits for every thread and frees the server.
+ * Entry points: ts_server_start, ts_server_start_udp, ts_server_stop,
+ * ts_server_port.
+ */
+#ifndef TS_SOCKET_API_TS_SERVER_H
+#define TS_SOCKET_API_TS_SERVER_H
+
+#include "socket_api/tapstack.h"
+
+struct ts_server;
+
+/* Serve one TCP connection; the server closes fd after it returns. */
+typedef void (*ts_conn_handler)(struct ts_stack *st, int fd,
+                                const struct sockaddr_in *peer, void *ctx);
+/* Answer one UDP datagram (data, len) from peer on socket fd. */
+typedef void (*ts_dgram_handler)(struct ts_stack *st, int fd, const void *data,
+                                 size_t len, const struct sockaddr_in *peer,
+                                 void *ctx);
+
+/* Listen on TCP port (0: any free port, see ts_server_port) and serve.
+ * NULL with errno set on failure. */
+struct ts_server *ts_server_start(struct ts_stack *st, uint16_t port,
+                                  ts_conn_handler fn, void *ctx);
+/* Bind UDP port and serve datagrams. NULL with errno set on failure. */
+struct ts_server *ts_server_start_udp(struct ts_stack *st, uint16_t port,
+                                      ts_dgram_handler fn, void *ctx);
+/* The port it serves on. */
+uint16_t ts_server_port(const struct ts_server *srv);
+void ts_server_stop(struct ts_server *srv);
+
+#endif
