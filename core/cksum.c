@@ -66,3 +66,15 @@ uint16_t inet_cksum(const void *buf, size_t len)
 {
     return cksum_fold(cksum_partial(buf, len, 0));
 }
+
+uint16_t cksum_pseudo(uint32_t src, uint32_t dst, uint8_t proto,
+                      const void *seg, size_t len)
+{
+    uint8_t ph[12] = {
+        (uint8_t)(src >> 24), (uint8_t)(src >> 16), (uint8_t)(src >> 8),
+        (uint8_t)src, (uint8_t)(dst >> 24), (uint8_t)(dst >> 16),
+        (uint8_t)(dst >> 8), (uint8_t)dst, 0, proto, (uint8_t)(len >> 8),
+        (uint8_t)len,
+    };
+    return cksum_fold(cksum_partial(seg, len, cksum_partial(ph, sizeof ph, 0)));
+}

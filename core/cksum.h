@@ -23,4 +23,12 @@ uint16_t cksum_fold(uint64_t sum);
 /* Checksum of one buffer: cksum_fold(cksum_partial(buf, len, 0)). */
 uint16_t inet_cksum(const void *buf, size_t len);
 
+/* TCP and UDP over IPv4 sum a 12-byte pseudo-header (addresses in host
+ * order, protocol, length) before the segment (RFC 9293 §3.1, RFC 768).
+ * Its length is even, so the segment's sum chains onto it. Returns the
+ * folded checksum of pseudo-header + seg: 0 when a received one verifies,
+ * else the value for the checksum field (which must be 0 while summing). */
+uint16_t cksum_pseudo(uint32_t src, uint32_t dst, uint8_t proto,
+                      const void *seg, size_t len);
+
 #endif

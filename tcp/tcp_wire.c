@@ -255,18 +255,9 @@ size_t tcp_emit(const struct tcp_hdr *h, uint8_t *b)
 
 /* ---- checksum --------------------------------------------------------- */
 
-/* The 12-byte pseudo-header (RFC 9293 §3.1) is summed first: its length is
- * even, so the segment's sum chains onto it whatever the segment's length.
- * The TCP length field is 16 bits; a segment inside an IPv4 datagram always
- * fits. */
+/* The TCP length field of the pseudo-header is 16 bits; a segment inside
+ * an IPv4 datagram always fits. */
 uint16_t tcp_cksum(uint32_t src, uint32_t dst, const uint8_t *seg, size_t len)
 {
-    uint8_t ph[12];
-    store_be32(ph, src);
-    store_be32(ph + 4, dst);
-    ph[8] = 0;
-    ph[9] = IPV4_PROTO_TCP;
-    store_be16(ph + 10, (uint16_t)len);
-    uint64_t sum = cksum_partial(ph, sizeof ph, 0);
-    return cksum_fold(cksum_partial(seg, len, sum));
+    return cksum_pseudo(src, dst, IPV4_PROTO_TCP, seg, len);
 }

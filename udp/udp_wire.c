@@ -20,13 +20,7 @@ int udp_parse(const uint8_t *b, size_t len, struct udp_hdr *h)
 
 uint16_t udp_cksum(uint32_t src, uint32_t dst, const uint8_t *dgram, size_t len)
 {
-    uint8_t ph[12];
-    store_be32(ph, src);
-    store_be32(ph + 4, dst);
-    ph[8] = 0;
-    ph[9] = 17;
-    store_be16(ph + 10, (uint16_t)len);
-    return cksum_fold(cksum_partial(dgram, len, cksum_partial(ph, sizeof ph, 0)));
+    return cksum_pseudo(src, dst, 17, dgram, len);
 }
 
 void udp_emit(const struct udp_hdr *h, uint8_t *b, uint32_t src, uint32_t dst)
