@@ -121,6 +121,8 @@ struct tcp_conn *tcp_conn_new(struct tcp_layer *t, uint32_t laddr,
                               uint16_t lport, uint32_t raddr, uint16_t rport);
 int tcp_conn_alloc_buffers(struct tcp_conn *c);
 void tcp_conn_free(struct tcp_conn *c);
+/* Take c off its listener's SYN or accept queue (c->listener = NULL). */
+void tcp_unqueue(struct tcp_conn *c);
 void tcp_set_state(struct tcp_conn *c, enum tcp_state s);
 /* The connection is over for the application with err (0: orderly). */
 void tcp_conn_done(struct tcp_conn *c, int err);

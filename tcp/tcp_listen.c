@@ -165,16 +165,22 @@ struct tcp_listener *tcp_listen(struct tcp_layer *t, uint32_t addr,
 void tcp_unlisten(struct tcp_listener *l)
 {
     struct tcp_layer *t = l->t;
-    /* Connections not yet accepted die with the listener. */
-    while (l->accept_head) {
-        struct tcp_conn *c = l->accept_head;
-        tcp_send_rst(c);
-        tcp_conn_free(c);
-    }
+    /* Connections not yet accepted die with the listener (queued ones are
+     * told with RST). One being settled right now (the application stops
+     * listening from inside its accept callback) is only detached and
+     * marked: the settle in progress frees it. */
     for (struct tcp_conn *c = t->all, *next; c; c = next) {
         next = c->next;
-        if (c->listener == l)
+        if (c->listener != l)
+            continue;
+        if (c->state != TCP_SYN_RECEIVED)
+            tcp_send_rst(c);
+        if (c->busy) {
+            tcp_unqueue(c);
+            c->flags |= TCP_F_RELEASE;
+        } else {
             tcp_conn_free(c);
+        }
     }
     struct tcp_listener **pp = &t->listeners;
     while (*pp && *pp != l)

@@ -102,9 +102,13 @@ static int tcp_xmit(struct tcp_conn *c, uint32_t seq, uint8_t flags,
     return ipv4_output(t->ip, pb, c->laddr, c->raddr, IPV4_PROTO_TCP, t->now);
 }
 
+/* A pure ACK carries SND.MAX, not SND.NXT: after a time-out rewound
+ * SND.NXT, a segment numbered below the peer's RCV.NXT would be
+ * unacceptable there and its ACK ignored (4.4BSD tcp_output does the same);
+ * SND.MAX always lies inside the peer's window. */
 void tcp_send_ack(struct tcp_conn *c)
 {
-    tcp_xmit(c, c->snd_nxt, TCP_ACK, NULL, 0, 0);
+    tcp_xmit(c, c->snd_max, TCP_ACK, NULL, 0, 0);
 }
 
 /* RFC 5961 §7: at most challenge_ack_per_sec per connection per second, so

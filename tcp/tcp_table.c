@@ -236,7 +236,7 @@ static void tcp_unlink(struct tcp_conn *c)
 }
 
 /* Take c off its listener's accept queue, if it is on it. */
-static void tcp_unqueue(struct tcp_conn *c)
+void tcp_unqueue(struct tcp_conn *c)
 {
     struct tcp_listener *l = c->listener;
     if (!l)
