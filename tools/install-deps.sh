@@ -5,7 +5,8 @@
 # is missing, so it is quick on a machine that has them all.
 set -u
 pkgs="make gcc clang libclang-rt-14-dev libpcap-dev libcunit1-dev iproute2
-      iputils-ping iputils-arping tshark tcpdump netcat-openbsd procps python3"
+      iputils-ping iputils-arping tshark tcpdump netcat-openbsd procps python3
+      curl"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
