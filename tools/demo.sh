@@ -8,7 +8,9 @@
 # on a new TAP with --host-addr (the kernel side gets 10.0.0.1/24, the stack
 # is 10.0.0.2/24), and captures every frame to $DEMO_PCAP (default
 # $BUILD/demo.pcap). Then: ping -c 5, ping -c 3 -s 4000 (fragments both
-# ways), arping -c 3; stops the stack with SIGTERM so it prints its
+# ways), arping -c 3, a line through the TCP echo service and the TCP
+# daytime service with nc (the stack logs every state change with -v);
+# stops the stack with SIGTERM so it prints its
 # counters; prints a tshark (or tcpdump) listing of the capture; tears the
 # namespace down. The machine's own interfaces are never touched. Needs root
 # (or CAP_NET_ADMIN and CAP_NET_RAW). Exits 1 when a step failed.
@@ -56,9 +58,9 @@ TS_NS=ts-demo-$$
 timeout 10 ip netns add "$TS_NS" || die "cannot create network namespace $TS_NS"
 TS_NAMESPACES=$TS_NS
 timeout 10 ip -n "$TS_NS" link set lo up
-echo "namespace $TS_NS; $BUILD/tapstack --iface $TAP --addr $STACK_IP/24 --host-addr $HOST_IP/24 --pcap $PCAP"
+echo "namespace $TS_NS; $BUILD/tapstack --iface $TAP --addr $STACK_IP/24 --host-addr $HOST_IP/24 --pcap $PCAP -v"
 if ! ts_stack_start "$TS_NS" demo --iface "$TAP" --addr "$STACK_IP/24" \
-    --host-addr "$HOST_IP/24" --pcap "$PCAP"; then
+    --host-addr "$HOST_IP/24" --pcap "$PCAP" -v; then
     die "tapstack did not start"
 fi
 cat "$TS_STACK_OUT"
@@ -79,6 +81,16 @@ else
     echo "(arping not installed: skipped)"
 fi
 
+header "TCP: echo 'hello, tapstack' | nc -N $STACK_IP 7"
+if ts_have nc; then
+    echo "hello, tapstack" | ts_nsrun "$TS_NS" 10 nc -N "$STACK_IP" 7 ||
+        failed="$failed tcp-echo"
+    header "TCP: nc -d $STACK_IP 13 (daytime)"
+    ts_nsrun "$TS_NS" 10 nc -d "$STACK_IP" 13 || failed="$failed tcp-daytime"
+else
+    echo "(nc not installed: skipped)"
+fi
+
 header "stop the stack (SIGTERM): its counters"
 off=$(stat -c %s "$TS_STACK_OUT")
 ts_stack_stop TERM
@@ -86,7 +98,7 @@ tail -c +"$((off + 1))" "$TS_STACK_OUT"
 echo "(tapstack exit status: $TS_STACK_RC)"
 [ "$TS_STACK_RC" = 0 ] || failed="$failed stop"
 if [ -s "$TS_STACK_ERR" ]; then
-    echo "stderr:"
+    echo "stderr (-v: every TCP state change):"
     sed 's/^/  /' "$TS_STACK_ERR"
 fi
 
