@@ -17,7 +17,10 @@
 #include "core/pbuf.h"
 
 #define ARP_CACHE_SIZE 64
-#define ARP_QUEUE_MAX 4         /* packets held per unresolved address */
+/* Packets held per unresolved address: enough for the fragments of an
+ * 8,000-byte UDP datagram or a 16 KiB ping (RFC 1122 2.3.2.2 asks for at
+ * least one). With 64 entries the worst case is 1,024 held buffers. */
+#define ARP_QUEUE_MAX 16
 #define ARP_REACHABLE_MS 60000  /* how long a learned MAC is trusted */
 #define ARP_RETRY_MS 1000       /* at most one request per second (RFC 1122) */
 #define ARP_MAX_TRIES 3         /* requests before giving up */

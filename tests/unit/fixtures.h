@@ -24,7 +24,7 @@
 
 #define FX_MY_IP TS_IP4(10, 0, 0, 1)
 #define FX_PEER_IP TS_IP4(10, 0, 0, 2)
-#define FX_DEPTH 16             /* frames each direction of the wire holds */
+#define FX_DEPTH 32             /* frames each direction of the wire holds */
 #define FX_FRAME_MAX 1514
 
 extern const uint8_t fx_my_mac[ETH_ALEN];

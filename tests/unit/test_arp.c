@@ -524,7 +524,7 @@ static void arp_test_queue_overflow_keeps_latest(void)
 {
     enum { N = ARP_QUEUE_MAX + 2 };
     struct arp_fx f;
-    CU_ASSERT_FATAL(arp_fx_init(&f, 16) == 0);
+    CU_ASSERT_FATAL(arp_fx_init(&f, N + 4) == 0);
     for (int i = 0; i < N; i++)
         arp_fx_output(&f, (uint8_t)(0xc0 + i), FX_PEER_IP, 0);
     CU_ASSERT_EQUAL(fx_peer_drain(&f.l), 1);          /* one request */
