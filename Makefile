@@ -34,7 +34,7 @@ UNIT := $(BUILD)/unit_tests
 ITEST_SRC := $(wildcard tests/integration/*.c)
 ITEST_BIN := $(ITEST_SRC:tests/integration/%.c=$(BUILD)/%)
 
-.PHONY: all check unit integration asan clang check-layers demo deps clean bench
+.PHONY: all check unit integration asan tsan clang check-layers demo deps clean bench
 all: $(LIB) $(TOOLS) $(UNIT) $(ITEST_BIN)
 
 # Rebuild everything when the compiler or flags change (make CC=clang after a
@@ -73,6 +73,7 @@ check: all check-layers
 	$(MAKE) --no-print-directory clang
 	@echo "== unit tests (ASan + UBSan)"
 	$(MAKE) --no-print-directory asan
+	$(MAKE) --no-print-directory tsan
 	@echo "== integration tests"
 	BUILD=$(BUILD) tests/integration/run.sh
 
@@ -85,6 +86,40 @@ asan:
 	  SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  build/asan/unit_tests
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build/asan/unit_tests
+
+# make tsan: the socket API suites (the multi-threaded ones: stack threads,
+# application threads, ts_server) under ThreadSanitizer, built with clang
+# in build/tsan/. Each suite runs on its own; any report fails the target.
+tsan:
+	@echo "== socket API suites (TSan)"
+	$(MAKE) --no-print-directory CC=clang BUILD=build/tsan OPT="-O1 -g" \
+	  SANITIZE="-fsanitize=thread -fno-omit-frame-pointer" \
+	  build/tsan/unit_tests
+	for s in socket_api socket_opts socket_io socket_udp socket_poll \
+	         socket_threads; do \
+	  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+	    build/tsan/unit_tests $$s || exit 1; \
+	done
+
+# Every demo app (tools/ts-*.c) twice: build/APP on tapstack (the tool rule
+# above) and build/APP-kernel, the same source compiled with
+# -DTS_BACKEND_KERNEL on the kernel's own sockets (socket_api/ts_kernel.h),
+# with the public-API helpers built the same way and no libtapstack.
+KAPPS := $(patsubst tools/%.c,$(BUILD)/%-kernel,$(wildcard tools/ts-*.c))
+KHELPER_OBJ := $(patsubst %.c,$(BUILD)/kernel/%.o,\
+	$(wildcard socket_api/ts_server.c socket_api/ts_app.c socket_api/ts_http.c))
+KHELPER_LIB := $(BUILD)/kernel/libts-helpers.a
+all: $(KAPPS)
+integration: $(KAPPS)
+$(BUILD)/kernel/%.o: %.c $(FLAGS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -DTS_BACKEND_KERNEL -c $< -o $@
+$(KHELPER_LIB): $(KHELPER_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+$(BUILD)/%-kernel: $(BUILD)/kernel/tools/%.o $(KHELPER_LIB)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(KHELPER_LIB) $(LDLIBS)
+-include $(KAPPS:$(BUILD)/%-kernel=$(BUILD)/kernel/tools/%.d) $(KHELPER_OBJ:.o=.d)
 
 check-layers:
 	@tools/check-layers.sh

@@ -26,13 +26,19 @@
  * TCP_NODELAY. Flags: MSG_DONTWAIT, MSG_PEEK is not supported (EINVAL).
  *
  * Entry points: ts_stack_config_init, ts_stack_open, ts_stack_close,
- * ts_stack_counters, ts_socket, ts_bind, ts_listen, ts_accept, ts_connect,
- * ts_send, ts_recv, ts_sendto, ts_recvfrom, ts_shutdown, ts_close,
- * ts_setsockopt, ts_getsockopt, ts_getsockname, ts_getpeername, ts_fcntl,
- * ts_poll; the socketserver-style helper in socket_api/ts_server.h.
+ * ts_stack_counters, ts_stack_ifname, ts_stack_error, ts_socket, ts_bind,
+ * ts_listen, ts_accept, ts_connect, ts_send, ts_recv, ts_sendto,
+ * ts_recvfrom, ts_shutdown, ts_close, ts_setsockopt, ts_getsockopt,
+ * ts_getsockname, ts_getpeername, ts_fcntl, ts_poll; the socketserver-style
+ * helper in socket_api/ts_server.h.
  */
 #ifndef TS_SOCKET_API_TAPSTACK_H
 #define TS_SOCKET_API_TAPSTACK_H
+
+#ifdef TS_BACKEND_KERNEL
+/* The same API as static inline wrappers over the kernel's sockets. */
+#include "socket_api/ts_kernel.h"
+#else
 
 #include <netinet/in.h>
 #include <poll.h>
@@ -70,7 +76,22 @@ struct ts_stack_config {
     uint32_t sndbuf, rcvbuf;    /* TCP default buffer sizes (256 KiB) */
     uint64_t seed;              /* 0: random; else a fixed seed for tests,
                                    which also fixes the ISN secret */
+    /* Fault injection, a seeded netem between the device and the capture
+     * (so the capture shows what the stack sent and what it received after
+     * the faults). On when any rate, delay or jitter is non-zero. */
+    double loss, dup, reorder, corrupt; /* probabilities, 0..1 */
+    unsigned delay_ms, jitter_ms;       /* hold frames, 0..10000 ms */
+    unsigned fault_dir;                 /* TS_FAULT_RX | TS_FAULT_TX; 0: both */
+    uint64_t fault_seed;                /* the injector's own seed (1) */
+    /* When not NULL, ts_stack_open writes a one-line reason for a failure
+     * here ("cannot open TAP tap0: ..."), at most errlen bytes. */
+    char *errbuf;
+    size_t errlen;
 };
+
+#define TS_FAULT_RX 0x1u
+#define TS_FAULT_TX 0x2u
+#define TS_FAULT_BOTH (TS_FAULT_RX | TS_FAULT_TX)
 
 void ts_stack_config_init(struct ts_stack_config *cfg);
 /* Start a stack and its thread. NULL with errno set on failure (EINVAL for
@@ -79,8 +100,14 @@ struct ts_stack *ts_stack_open(const struct ts_stack_config *cfg);
 /* Stop the thread, close every socket (connections are reset), flush the
  * capture and free everything. */
 void ts_stack_close(struct ts_stack *st);
-/* Print every layer's counters, like `netstat -s`. */
+/* Print every layer's counters, like `netstat -s`: the sections eth, arp,
+ * ipv4, icmp, tcp, udp, pbuf, stack, and faults when faults are injected. */
 void ts_stack_counters(struct ts_stack *st, FILE *out);
+/* The name of the device the stack runs on ("tap0"). */
+const char *ts_stack_ifname(const struct ts_stack *st);
+/* 0 while the device works; else the positive errno with which it failed.
+ * The stack then stops reading it (timers and sockets carry on). */
+int ts_stack_error(struct ts_stack *st);
 
 int ts_socket(struct ts_stack *st, int domain, int type, int protocol);
 int ts_bind(struct ts_stack *st, int fd, const struct sockaddr *addr,
@@ -114,4 +141,5 @@ int ts_fcntl(struct ts_stack *st, int fd, int cmd, int arg);
  * events, 0 on time-out. */
 int ts_poll(struct ts_stack *st, struct pollfd *fds, nfds_t nfds, int timeout);
 
+#endif /* TS_BACKEND_KERNEL */
 #endif

@@ -5,8 +5,11 @@
  * on a socket, and a call that must wait sleeps on its socket's condition
  * variable (which releases the mutex). TCP and UDP events, delivered under
  * the mutex, broadcast that variable and the stack's poll variable. After a
- * call that may have armed a timer, ts_kick() wakes the stack thread (one
- * eventfd write, only while it sleeps) so it recomputes its deadline.
+ * call that may have armed a timer, ts_kick() makes sure the sleeping stack
+ * thread wakes in time for it: when the earliest deadline is now before the
+ * time the thread means to wake, it arms a timerfd for that deadline (one
+ * system call, no wake-up now); only a stopping stack is woken at once,
+ * through an eventfd.
  * Files: ts_stack.c (open, close, the thread), ts_socket.c (the calls),
  * ts_poll.c (poll and options).
  */
@@ -43,17 +46,22 @@ struct ts_stack {
     pthread_mutex_t lock;
     pthread_cond_t poll_cond;
     pthread_t thread;
-    int efd, epfd;
+    int efd, epfd, tfd;         /* eventfd, epoll, timerfd */
     int stop, sleeping, running;
+    uint64_t wake_at;           /* while sleeping: when the thread wakes at
+                                   the latest (ms, CLOCK_MONOTONIC) */
     struct stack s;
     struct netdev *cap;         /* capture wrapper, or NULL */
+    struct netdev *fault;       /* fault injector, or NULL */
+    int dev_err;                /* positive errno: the device failed */
     uint64_t next_flush;
     struct ts_sock *socks;
     pthread_cond_t *conds;      /* one per slot, never copied or moved */
     unsigned nsocks;
 };
 
-/* Wake the stack thread if it sleeps (lock held). */
+/* Make the sleeping stack thread wake in time for the deadlines a call may
+ * have armed; at once if the stack is stopping (lock held). */
 void ts_kick(struct ts_stack *st);
 /* Sleep on s->cond until woken or deadline (ms, TS_NEVER: no limit).
  * Returns 0, or -ETIMEDOUT. Lock held. */

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 
 #define TS_SERVER_MAX_CONNS 1024
 #define TS_SERVER_POLL_MS 200       /* how quickly stop is noticed */
@@ -94,13 +95,21 @@ static int ts_server_stopping(struct ts_server *srv)
     return stop;
 }
 
+/* The server threads wait in a blocking call with a receive time-out, not
+ * in ts_poll: a poller is woken by every event of the stack, a blocked
+ * accept only by its own socket, which keeps round trips cheap when many
+ * servers run. The time-out is how soon a stop is noticed. */
+static void ts_server_set_timeout(struct ts_server *srv)
+{
+    struct timeval tv = { 0, TS_SERVER_POLL_MS * 1000 };
+    ts_setsockopt(srv->st, srv->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+}
+
 static void *ts_server_accept_main(void *arg)
 {
     struct ts_server *srv = arg;
-    struct pollfd p = { .fd = srv->fd, .events = POLLIN };
+    ts_server_set_timeout(srv);
     while (!ts_server_stopping(srv)) {
-        if (ts_poll(srv->st, &p, 1, TS_SERVER_POLL_MS) <= 0)
-            continue;
         struct sockaddr_in peer;
         socklen_t len = sizeof peer;
         int fd = ts_accept(srv->st, srv->fd, (struct sockaddr *)&peer, &len);
@@ -115,13 +124,11 @@ static void *ts_server_udp_main(void *arg)
     struct ts_server *srv = arg;
     static const size_t cap = 65536;
     uint8_t *buf = malloc(cap);
-    struct pollfd p = { .fd = srv->fd, .events = POLLIN };
+    ts_server_set_timeout(srv);
     while (buf && !ts_server_stopping(srv)) {
-        if (ts_poll(srv->st, &p, 1, TS_SERVER_POLL_MS) <= 0)
-            continue;
         struct sockaddr_in peer;
         socklen_t len = sizeof peer;
-        ssize_t n = ts_recvfrom(srv->st, srv->fd, buf, cap, MSG_DONTWAIT,
+        ssize_t n = ts_recvfrom(srv->st, srv->fd, buf, cap, 0,
                                 (struct sockaddr *)&peer, &len);
         if (n >= 0)
             srv->dgram_fn(srv->st, srv->fd, buf, (size_t)n, &peer, srv->ctx);
@@ -212,12 +219,16 @@ void ts_server_stop(struct ts_server *srv)
         return;
     pthread_mutex_lock(&srv->lock);
     srv->stop = 1;
+    pthread_mutex_unlock(&srv->lock);
+    /* The accept thread first: it alone fills conns[], and a connection
+     * it took after the shutdowns below would never be told to stop. */
+    pthread_join(srv->thread, NULL);
+    pthread_mutex_lock(&srv->lock);
     /* Wake handlers blocked in recv: they see end of stream and return. */
     for (int i = 0; i < TS_SERVER_MAX_CONNS; i++)
         if (srv->conns[i] && !srv->conns[i]->done)
             ts_shutdown(srv->st, srv->conns[i]->fd, SHUT_RDWR);
     pthread_mutex_unlock(&srv->lock);
-    pthread_join(srv->thread, NULL);
     for (int i = 0; i < TS_SERVER_MAX_CONNS; i++) {
         if (srv->conns[i]) {
             pthread_join(srv->conns[i]->thread, NULL);

@@ -173,6 +173,25 @@ static int ts_tcp_port_busy(struct ts_sock *s, uint16_t port)
     return tcp_port_in_use(&st->s.tcp, port);
 }
 
+/* bind(2) to port 0 takes a free port of the ephemeral range (RFC 6056
+ * §3.3.1, as tcp_connect does), so that listen() after it works. Not one
+ * in TIME-WAIT either, SO_REUSEADDR or not. 0 if none is free. */
+static uint16_t ts_tcp_ephemeral(struct ts_sock *s)
+{
+    const uint32_t lo = 49152, n = 65536 - 49152;
+    uint32_t start = ts_rand_below(&s->st->s.rand, n);
+    int reuse = s->reuseaddr;
+    uint16_t port = 0;
+    s->reuseaddr = 0;
+    for (uint32_t i = 0; i < n && !port; i++) {
+        uint16_t p = (uint16_t)(lo + (start + i) % n);
+        if (!ts_tcp_port_busy(s, p))
+            port = p;
+    }
+    s->reuseaddr = reuse;
+    return port;
+}
+
 static int ts_bind_locked(struct ts_sock *s, const struct sockaddr *a,
                           socklen_t len)
 {
@@ -190,6 +209,8 @@ static int ts_bind_locked(struct ts_sock *s, const struct sockaddr *a,
     if (s->kind != TS_NEW || s->bound)
         return ts_fail(-EINVAL);
     if (port && ts_tcp_port_busy(s, port))
+        return ts_fail(-EADDRINUSE);
+    if (!port && !(port = ts_tcp_ephemeral(s)))
         return ts_fail(-EADDRINUSE);
     s->baddr = addr;
     s->bport = port;
@@ -283,8 +304,14 @@ int ts_accept(struct ts_stack *st, int fd, struct sockaddr *addr,
 static int ts_connect_tcp(struct ts_sock *s, uint32_t dst, uint16_t dport)
 {
     struct ts_stack *st = s->st;
-    if (s->kind == TS_CONN)
-        return ts_fail(s->connecting ? -EALREADY : -EISCONN);
+    if (s->kind == TS_CONN) {
+        enum tcp_state state = tcp_conn_state(s->c);
+        if (state == TCP_SYN_SENT || state == TCP_SYN_RECEIVED)
+            return ts_fail(-EALREADY);
+        s->connecting = 0;  /* a non-blocking connect has finished: */
+        int err = tcp_conn_error(s->c);     /* refused, or connected */
+        return ts_fail(err ? err : -EISCONN);
+    }
     if (s->kind != TS_NEW)
         return ts_fail(-EINVAL);
     int err = 0;
@@ -368,14 +395,17 @@ static ssize_t ts_send_tcp(struct ts_sock *s, const uint8_t *buf, size_t len,
     size_t sent = 0;
     if (s->kind != TS_CONN)
         return ts_fail(-ENOTCONN);
-    while (sent < len || len == 0) {
+    if (len == 0) {         /* nothing to queue (tcp_send would say EAGAIN):
+                               report an error only, never wait */
+        ssize_t n = tcp_send(s->c, "", 0, ts_clock_ms());
+        return n < 0 && n != -EAGAIN ? ts_send_error(s, n) : 0;
+    }
+    while (sent < len) {
         ssize_t n = tcp_send(s->c, buf + sent, len - sent, ts_clock_ms());
         if (n > 0) {
             sent += (size_t)n;
             continue;
         }
-        if (n == 0 && len == 0)
-            break;
         if (n != -EAGAIN)
             return sent ? (ssize_t)sent : ts_send_error(s, n);
         if (nonblock || ts_wait(s, deadline) < 0)
@@ -394,9 +424,9 @@ static ssize_t ts_recv_tcp(struct ts_sock *s, uint8_t *buf, size_t len,
     int nonblock = s->nonblock || (flags & MSG_DONTWAIT);
     if (s->kind != TS_CONN)
         return ts_fail(-ENOTCONN);
-    if (s->shut_rd)
-        return 0;
     for (;;) {
+        if (s->shut_rd)     /* checked each time: shutdown wakes waiters */
+            return 0;
         ssize_t n = tcp_recv(s->c, buf, len, ts_clock_ms());
         if (n >= 0)
             return n;
@@ -505,7 +535,7 @@ static int ts_shutdown_locked(struct ts_sock *s, int how)
         if (rc < 0)
             return ts_fail(rc);
     }
-    pthread_cond_broadcast(s->cond);
+    ts_wake(s);             /* blocked recv and ts_poll both look again */
     return 0;
 }
 

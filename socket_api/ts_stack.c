@@ -1,18 +1,25 @@
 /* socket_api/ts_stack.c - opening and closing a stack behind the API, and
  * the stack thread: epoll on the device and an eventfd, with the next timer
- * deadline as the time-out. */
+ * deadline (and the fault injector's next held frame) as the time-out.
+ *
+ * The device is built bottom up: the TAP (or the caller's netdev), then the
+ * fault injector when faults are asked for, then the capture on top, so the
+ * capture shows what the stack sent and what it really received. */
 #include "socket_api/ts_internal.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/random.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "core/addr.h"
 #include "core/clock.h"
+#include "eth/faultdev.h"
 #include "eth/pcapdev.h"
 #include "eth/tap.h"
 
@@ -28,25 +35,77 @@ void ts_stack_config_init(struct ts_stack_config *cfg)
     cfg->log_level = TS_LOG_WARN;
     cfg->max_sockets = 1024;
     cfg->sndbuf = cfg->rcvbuf = 256 * 1024;
+    cfg->fault_seed = 1;
 }
 
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static void ts_open_error(const struct ts_stack_config *c, const char *fmt, ...)
+{
+    if (!c->errbuf || c->errlen == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->errbuf, c->errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* The earliest timer of the stack and of the fault injector's held frames
+ * (lock held). */
+static uint64_t ts_timers_deadline(struct ts_stack *st)
+{
+    uint64_t d = stack_next_deadline(&st->s);
+    if (st->fault && !st->dev_err)
+        d = ts_min_deadline(d, faultdev_next_deadline(st->fault));
+    return d;
+}
+
+/* A call from an application thread arms timers (a retransmission, a
+ * delayed ACK, ...) while the stack thread sleeps: waking it for each call
+ * would cost two context switches a call, so the thread is only woken
+ * early when a deadline now comes before its planned wake, and then by a
+ * timerfd at that deadline. A stale arming only causes one spare loop. */
 void ts_kick(struct ts_stack *st)
 {
-    if (st->sleeping) {
+    if (!st->sleeping)
+        return;                     /* it looks at the deadlines before sleeping */
+    if (st->stop) {
         uint64_t one = 1;
         st->sleeping = 0;
         if (write(st->efd, &one, sizeof one) < 0) {
             /* Cannot fail short of a full counter: the thread wakes anyway. */
         }
+        return;
+    }
+    uint64_t d = ts_timers_deadline(st);
+    if (d >= st->wake_at)
+        return;
+    struct itimerspec its;
+    memset(&its, 0, sizeof its);
+    its.it_value.tv_sec = (time_t)(d / 1000);
+    its.it_value.tv_nsec = (long)(d % 1000) * 1000000L;
+    if (d == 0)
+        its.it_value.tv_nsec = 1;   /* all zero would disarm it */
+    if (timerfd_settime(st->tfd, TFD_TIMER_ABSTIME, &its, NULL) == 0)
+        st->wake_at = d;
+}
+
+static void ts_drain(int fd)
+{
+    uint64_t v;
+    if (read(fd, &v, sizeof v) < 0) {
+        /* EAGAIN: nothing left to drain. */
     }
 }
 
 static void ts_thread_wait(struct ts_stack *st, int *rx_ready)
 {
     uint64_t now = ts_clock_ms();
-    uint64_t wake = ts_min_deadline(stack_next_deadline(&st->s), st->next_flush);
+    uint64_t wake = ts_min_deadline(ts_timers_deadline(st), st->next_flush);
     int timeout = wake <= now ? 0 : wake - now > 1000 ? 1000 : (int)(wake - now);
     struct epoll_event ev[4];
+    st->wake_at = now + (uint64_t)timeout;
     st->sleeping = 1;
     pthread_mutex_unlock(&st->lock);
     int n = epoll_wait(st->epfd, ev, 4, timeout);
@@ -54,15 +113,26 @@ static void ts_thread_wait(struct ts_stack *st, int *rx_ready)
     st->sleeping = 0;
     *rx_ready = 0;
     for (int i = 0; i < n; i++) {
-        if (ev[i].data.fd == st->efd) {
-            uint64_t v;
-            if (read(st->efd, &v, sizeof v) < 0) {
-                /* EAGAIN: someone else drained it. */
-            }
-        } else {
+        if (ev[i].data.fd == st->efd || ev[i].data.fd == st->tfd)
+            ts_drain(ev[i].data.fd);
+        else
             *rx_ready = 1;
-        }
     }
+}
+
+/* A device that fails a read is not read again: record why, say so, and
+ * take its fd out of the wait set (it would poll ready for ever). */
+static void ts_thread_rx(struct ts_stack *st, uint64_t now)
+{
+    int rc = stack_rx(&st->s, TS_RX_BUDGET, now);
+    if (rc >= 0)
+        return;
+    st->dev_err = -rc;
+    ts_logf(&st->s.log, TS_LOG_ERROR, "the device %s failed: %s",
+            st->s.dev->name, strerror(-rc));
+    int dfd = netdev_fd(st->s.dev);
+    if (dfd >= 0)
+        epoll_ctl(st->epfd, EPOLL_CTL_DEL, dfd, NULL);
 }
 
 static void *ts_thread(void *arg)
@@ -73,8 +143,14 @@ static void *ts_thread(void *arg)
     stack_start(&st->s, ts_clock_ms());
     while (!st->stop) {
         uint64_t now = ts_clock_ms();
-        if (rx_ready)
-            stack_rx(&st->s, TS_RX_BUDGET, now);
+        if (st->fault && !st->dev_err) {
+            faultdev_poll(st->fault, now);
+            /* Held RX frames that are due do not make the fd readable. */
+            if (faultdev_next_deadline(st->fault) <= now)
+                rx_ready = 1;
+        }
+        if (rx_ready && !st->dev_err)
+            ts_thread_rx(st, now);
         stack_poll(&st->s, now);
         if (now >= st->next_flush) {
             if (st->cap)
@@ -125,38 +201,99 @@ static int ts_parse_config(const struct ts_stack_config *c,
     return 0;
 }
 
+static const char *ts_open_hint(int err)
+{
+    switch (-err) {
+    case ENOENT: return " (no /dev/net/tun: load the tun module)";
+    case EPERM:
+    case EACCES: return " (needs root or CAP_NET_ADMIN)";
+    case EBUSY: return " (another program holds this TAP)";
+    case EINVAL: return " (the name exists and is not a TAP)";
+    default: return "";
+    }
+}
+
+static int ts_faults_on(const struct ts_stack_config *c)
+{
+    return c->loss != 0.0 || c->dup != 0.0 || c->reorder != 0.0 ||
+           c->corrupt != 0.0 || c->delay_ms || c->jitter_ms;
+}
+
+/* Wrap *dev in the fault injector when faults are asked for. 0 or -errno
+ * (*dev is then left open). */
+static int ts_wrap_faults(const struct ts_stack_config *c, struct netdev **dev,
+                          struct netdev **fault)
+{
+    if (!ts_faults_on(c))
+        return 0;
+    struct faultdev_config fc;
+    memset(&fc, 0, sizeof fc);
+    fc.loss = c->loss;
+    fc.dup = c->dup;
+    fc.reorder = c->reorder;
+    fc.corrupt = c->corrupt;
+    fc.delay_ms = c->delay_ms;
+    fc.jitter_ms = c->jitter_ms;
+    fc.seed = c->fault_seed;
+    if (c->fault_dir & ~TS_FAULT_BOTH)
+        fc.dir = ~0u;               /* faultdev_wrap refuses it */
+    else
+        fc.dir = ((c->fault_dir & TS_FAULT_RX) ? FAULTDEV_RX : 0) |
+                 ((c->fault_dir & TS_FAULT_TX) ? FAULTDEV_TX : 0);
+    int err = 0;
+    struct netdev *f = faultdev_wrap(*dev, &fc, &err);
+    if (!f) {
+        ts_open_error(c, "cannot set up fault injection: %s", strerror(-err));
+        return err ? err : -EINVAL;
+    }
+    *dev = *fault = f;
+    return 0;
+}
+
 /* The device: the caller's, or the TAP (with the host side configured),
- * wrapped in a capture when asked. NULL and *err on failure. */
+ * then the fault injector and the capture when asked. NULL and *err on
+ * failure (a reason in c->errbuf). */
 static struct netdev *ts_open_dev(const struct ts_stack_config *c,
                                   const struct stack_config *sc,
-                                  struct netdev **cap, int *err)
+                                  struct ts_stack *st, int *err)
 {
     struct netdev *dev = c->dev;
-    if (!dev && !(dev = tap_open(c->iface, sc->ip.mtu, err)))
+    if (!dev && !(dev = tap_open(c->iface, sc->ip.mtu, err))) {
+        ts_open_error(c, "cannot open TAP %s: %s%s", c->iface,
+                      strerror(-*err), ts_open_hint(*err));
         return NULL;
+    }
     if (!c->dev && c->host_addr) {
         uint32_t a;
         uint8_t p;
         if (ts_ip4_prefix_parse(c->host_addr, &a, &p, 1) < 0 ||
             a == sc->ip.addr) {
             *err = -EINVAL;
-        } else {
-            *err = tap_configure_host(dev->name, a, p, sc->ip.mtu);
+            ts_open_error(c, "invalid host address '%s'", c->host_addr);
+        } else if ((*err = tap_configure_host(dev->name, a, p, sc->ip.mtu)) < 0) {
+            ts_open_error(c, "cannot configure %s: %s", dev->name,
+                          strerror(-*err));
         }
         if (*err < 0) {
             netdev_close(dev);
             return NULL;
         }
     }
+    if ((*err = ts_wrap_faults(c, &dev, &st->fault)) < 0) {
+        netdev_close(dev);
+        return NULL;
+    }
     if (c->pcap) {
         char errbuf[256];
         struct netdev *w = pcapdev_wrap(dev, c->pcap, errbuf, sizeof errbuf);
         if (!w) {
+            ts_open_error(c, "cannot write capture %s: %s", c->pcap, errbuf);
             netdev_close(dev);
+            st->fault = NULL;
             *err = -EIO;
             return NULL;
         }
-        dev = *cap = w;
+        dev = st->cap = w;
     }
     return dev;
 }
@@ -164,11 +301,15 @@ static struct netdev *ts_open_dev(const struct ts_stack_config *c,
 static int ts_start_thread(struct ts_stack *st)
 {
     st->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    st->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     st->epfd = epoll_create1(EPOLL_CLOEXEC);
-    if (st->efd < 0 || st->epfd < 0)
+    if (st->efd < 0 || st->tfd < 0 || st->epfd < 0)
         return -errno;
     struct epoll_event ev = { .events = EPOLLIN, .data.fd = st->efd };
     if (epoll_ctl(st->epfd, EPOLL_CTL_ADD, st->efd, &ev) < 0)
+        return -errno;
+    ev.data.fd = st->tfd;
+    if (epoll_ctl(st->epfd, EPOLL_CTL_ADD, st->tfd, &ev) < 0)
         return -errno;
     int dfd = netdev_fd(st->s.dev);
     ev.data.fd = dfd;
@@ -189,6 +330,8 @@ static void ts_stack_free(struct ts_stack *st)
     free(st->socks);
     if (st->efd >= 0)
         close(st->efd);
+    if (st->tfd >= 0)
+        close(st->tfd);
     if (st->epfd >= 0)
         close(st->epfd);
     pthread_cond_destroy(&st->poll_cond);
@@ -203,7 +346,7 @@ static int ts_stack_init_sync(struct ts_stack *st, unsigned nsocks)
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_mutex_init(&st->lock, NULL);
     pthread_cond_init(&st->poll_cond, &ca);
-    st->efd = st->epfd = -1;
+    st->efd = st->epfd = st->tfd = -1;
     st->socks = calloc(nsocks, sizeof *st->socks);
     st->conds = calloc(nsocks, sizeof *st->conds);
     if (!st->socks || !st->conds) {
@@ -224,8 +367,12 @@ struct ts_stack *ts_stack_open(const struct ts_stack_config *c)
 {
     struct stack_config sc;
     int err = ts_parse_config(c, &sc);
+    if (err)
+        ts_open_error(c, "invalid address, gateway, MAC or MTU");
     struct ts_stack *st = err ? NULL : calloc(1, sizeof *st);
     if (!st) {
+        if (!err)
+            ts_open_error(c, "out of memory");
         errno = err ? -err : ENOMEM;
         if (c->dev)
             netdev_close(c->dev);
@@ -233,15 +380,19 @@ struct ts_stack *ts_stack_open(const struct ts_stack_config *c)
     }
     unsigned nsocks = c->max_sockets ? c->max_sockets : 1024;
     if ((err = ts_stack_init_sync(st, nsocks)) < 0) {
+        ts_open_error(c, "out of memory for %u sockets", nsocks);
         if (c->dev)
             netdev_close(c->dev);
         ts_stack_free(st);
         errno = -err;
         return NULL;
     }
-    struct netdev *dev = ts_open_dev(c, &sc, &st->cap, &err);
-    if (!dev || (err = stack_init(&st->s, &sc, dev)) < 0 ||
-        (err = ts_start_thread(st)) < 0) {
+    struct netdev *dev = ts_open_dev(c, &sc, st, &err);
+    if (dev && (err = stack_init(&st->s, &sc, dev)) < 0)
+        ts_open_error(c, "out of memory for the buffer pool");
+    else if (dev && (err = ts_start_thread(st)) < 0)
+        ts_open_error(c, "cannot start the stack thread: %s", strerror(-err));
+    if (err < 0) {
         if (dev)
             stack_destroy(&st->s);
         ts_stack_free(st);
@@ -260,6 +411,8 @@ void ts_stack_close(struct ts_stack *st)
         struct ts_sock *s = &st->socks[i];
         if (s->kind == TS_CONN && s->c)
             tcp_abort(s->c, ts_clock_ms());
+        else if (s->kind == TS_UDP && s->u)
+            udp_close(s->u);    /* udp_destroy frees bound sockets only */
         s->kind = TS_FREE;
         s->gen++;
         pthread_cond_broadcast(s->cond);
@@ -278,5 +431,21 @@ void ts_stack_counters(struct ts_stack *st, FILE *out)
 {
     pthread_mutex_lock(&st->lock);
     stack_counters_print(&st->s, out);
+    if (st->fault)
+        ts_counters_print(out, "faults", faultdev_counter_desc,
+                          faultdev_counter_count, faultdev_stats(st->fault));
     pthread_mutex_unlock(&st->lock);
+}
+
+const char *ts_stack_ifname(const struct ts_stack *st)
+{
+    return st->s.dev ? st->s.dev->name : "";
+}
+
+int ts_stack_error(struct ts_stack *st)
+{
+    pthread_mutex_lock(&st->lock);
+    int err = st->dev_err;
+    pthread_mutex_unlock(&st->lock);
+    return err;
 }
