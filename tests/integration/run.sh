@@ -480,6 +480,8 @@ test_host_addr
 
 # shellcheck source=tests/integration/tcp.sh
 . "$HERE/tcp.sh"
+# shellcheck source=tests/integration/apps.sh
+. "$HERE/apps.sh"
 
 echo "# took $(ts_elapsed) s"
 ts_summary
