@@ -482,6 +482,8 @@ test_host_addr
 . "$HERE/tcp.sh"
 # shellcheck source=tests/integration/apps.sh
 . "$HERE/apps.sh"
+# shellcheck source=tests/integration/http.sh
+. "$HERE/http.sh"
 
 echo "# took $(ts_elapsed) s"
 ts_summary
