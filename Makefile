@@ -132,6 +132,7 @@ demo: deps all
 
 bench: all
 	BUILD=$(BUILD) tools/bench.sh
+	BUILD=$(BUILD) tools/bench-http.sh
 
 clean:
 	rm -rf build

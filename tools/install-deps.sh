@@ -6,7 +6,7 @@
 set -u
 pkgs="make gcc clang libclang-rt-14-dev libpcap-dev libcunit1-dev iproute2
       iputils-ping iputils-arping tshark tcpdump netcat-openbsd procps python3
-      curl"
+      curl wrk"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
