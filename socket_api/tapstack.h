@@ -98,7 +98,9 @@ void ts_stack_config_init(struct ts_stack_config *cfg);
  * a bad address string, ENOENT/EPERM when the TAP cannot be opened). */
 struct ts_stack *ts_stack_open(const struct ts_stack_config *cfg);
 /* Stop the thread, close every socket (connections are reset), flush the
- * capture and free everything. */
+ * capture and free everything. Call it only when no other thread is still
+ * inside (or about to enter) a ts_* call on this stack: stop and join your
+ * threads first (ts_server_stop does so for a server). */
 void ts_stack_close(struct ts_stack *st);
 /* Print every layer's counters, like `netstat -s`: the sections eth, arp,
  * ipv4, icmp, tcp, udp, pbuf, stack, and faults when faults are injected. */
