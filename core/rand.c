@@ -51,3 +51,16 @@ int ts_rand_chance(struct ts_rand *r, double p)
         return 0;
     return (double)(ts_rand_u64(r) >> 11) * 0x1.0p-53 < p;
 }
+
+uint16_t ts_rand_port(struct ts_rand *r, int (*busy)(void *ctx, uint16_t port),
+                      void *ctx)
+{
+    const uint32_t lo = 49152, n = 65536 - 49152;
+    uint32_t start = ts_rand_below(r, n);
+    for (uint32_t i = 0; i < n; i++) {
+        uint16_t port = (uint16_t)(lo + (start + i) % n);
+        if (!busy(ctx, port))
+            return port;
+    }
+    return 0;
+}

@@ -63,6 +63,10 @@ struct ts_stack {
 /* Make the sleeping stack thread wake in time for the deadlines a call may
  * have armed; at once if the stack is stopping (lock held). */
 void ts_kick(struct ts_stack *st);
+/* Sleep on cond (releasing lock) until woken or deadline (ms, TS_NEVER: no
+ * limit). Returns 0, or -ETIMEDOUT. */
+int ts_cond_wait_until(pthread_cond_t *cond, pthread_mutex_t *lock,
+                       uint64_t deadline);
 /* Sleep on s->cond until woken or deadline (ms, TS_NEVER: no limit).
  * Returns 0, or -ETIMEDOUT. Lock held. */
 int ts_wait(struct ts_sock *s, uint64_t deadline);

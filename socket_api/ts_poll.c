@@ -72,17 +72,7 @@ static int ts_poll_scan(struct ts_stack *st, struct pollfd *fds, nfds_t n)
 /* Every socket event broadcasts poll_cond, so pollers re-scan on any news. */
 static int ts_poll_wait(struct ts_stack *st, uint64_t deadline)
 {
-    if (deadline == TS_NEVER)
-        return pthread_cond_wait(&st->poll_cond, &st->lock) ? -1 : 0;
-    uint64_t now = ts_clock_ms();
-    if (now >= deadline)
-        return -1;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    uint64_t ns = (uint64_t)ts.tv_nsec + (deadline - now) * 1000000u;
-    ts.tv_sec += (time_t)(ns / 1000000000u);
-    ts.tv_nsec = (long)(ns % 1000000000u);
-    return pthread_cond_timedwait(&st->poll_cond, &st->lock, &ts) ? -1 : 0;
+    return ts_cond_wait_until(&st->poll_cond, &st->lock, deadline);
 }
 
 int ts_poll(struct ts_stack *st, struct pollfd *fds, nfds_t nfds, int timeout)

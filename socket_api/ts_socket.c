@@ -24,21 +24,26 @@ uint64_t ts_deadline(uint32_t timeo_ms)
     return timeo_ms ? ts_clock_ms() + timeo_ms : TS_NEVER;
 }
 
-int ts_wait(struct ts_sock *s, uint64_t deadline)
+int ts_cond_wait_until(pthread_cond_t *cond, pthread_mutex_t *lock,
+                       uint64_t deadline)
 {
-    if (deadline == TS_NEVER) {
-        pthread_cond_wait(s->cond, &s->st->lock);
-        return 0;
-    }
+    if (deadline == TS_NEVER)
+        return pthread_cond_wait(cond, lock) ? -ETIMEDOUT : 0;
     uint64_t now = ts_clock_ms();
     if (now >= deadline)
         return -ETIMEDOUT;
+    /* The condition variables run on CLOCK_MONOTONIC (ts_stack.c). */
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     uint64_t ns = (uint64_t)ts.tv_nsec + (deadline - now) * 1000000u;
     ts.tv_sec += (time_t)(ns / 1000000000u);
     ts.tv_nsec = (long)(ns % 1000000000u);
-    return pthread_cond_timedwait(s->cond, &s->st->lock, &ts) ? -ETIMEDOUT : 0;
+    return pthread_cond_timedwait(cond, lock, &ts) ? -ETIMEDOUT : 0;
+}
+
+int ts_wait(struct ts_sock *s, uint64_t deadline)
+{
+    return ts_cond_wait_until(s->cond, &s->st->lock, deadline);
 }
 
 struct ts_sock *ts_sock_get(struct ts_stack *st, int fd)
@@ -158,8 +163,8 @@ void ts_fill_sin(struct sockaddr *a, socklen_t *len, uint32_t addr,
 }
 
 /* Is a TCP port taken by another socket of ours, a listener or (unless
- * SO_REUSEADDR) a connection, TIME-WAIT included? */
-static int ts_tcp_port_busy(struct ts_sock *s, uint16_t port)
+ * reuse, SO_REUSEADDR) a connection, TIME-WAIT included? */
+static int ts_tcp_port_taken(struct ts_sock *s, uint16_t port, int reuse)
 {
     struct ts_stack *st = s->st;
     for (unsigned i = 0; i < st->nsocks; i++) {
@@ -168,28 +173,17 @@ static int ts_tcp_port_busy(struct ts_sock *s, uint16_t port)
             o->bound && o->bport == port && o->kind != TS_CONN)
             return 1;
     }
-    if (s->reuseaddr)
+    if (reuse)
         return tcp_port_in_use_by_listener(&st->s.tcp, port);
     return tcp_port_in_use(&st->s.tcp, port);
 }
 
-/* bind(2) to port 0 takes a free port of the ephemeral range (RFC 6056
- * §3.3.1, as tcp_connect does), so that listen() after it works. Not one
- * in TIME-WAIT either, SO_REUSEADDR or not. 0 if none is free. */
-static uint16_t ts_tcp_ephemeral(struct ts_sock *s)
+/* bind(2) to port 0 takes a free port of the ephemeral range (as
+ * tcp_connect does), so that listen() after it works; never one in
+ * TIME-WAIT, SO_REUSEADDR or not. */
+static int ts_tcp_port_busy_any(void *s, uint16_t port)
 {
-    const uint32_t lo = 49152, n = 65536 - 49152;
-    uint32_t start = ts_rand_below(&s->st->s.rand, n);
-    int reuse = s->reuseaddr;
-    uint16_t port = 0;
-    s->reuseaddr = 0;
-    for (uint32_t i = 0; i < n && !port; i++) {
-        uint16_t p = (uint16_t)(lo + (start + i) % n);
-        if (!ts_tcp_port_busy(s, p))
-            port = p;
-    }
-    s->reuseaddr = reuse;
-    return port;
+    return ts_tcp_port_taken(s, port, 0);
 }
 
 static int ts_bind_locked(struct ts_sock *s, const struct sockaddr *a,
@@ -208,9 +202,9 @@ static int ts_bind_locked(struct ts_sock *s, const struct sockaddr *a,
     }
     if (s->kind != TS_NEW || s->bound)
         return ts_fail(-EINVAL);
-    if (port && ts_tcp_port_busy(s, port))
+    if (port && ts_tcp_port_taken(s, port, s->reuseaddr))
         return ts_fail(-EADDRINUSE);
-    if (!port && !(port = ts_tcp_ephemeral(s)))
+    if (!port && !(port = ts_rand_port(&s->st->s.rand, ts_tcp_port_busy_any, s)))
         return ts_fail(-EADDRINUSE);
     s->baddr = addr;
     s->bport = port;

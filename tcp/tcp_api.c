@@ -8,18 +8,10 @@
 
 #include <string.h>
 
-/* RFC 6056 §3.3.1-style: start at a random port of the ephemeral range and
- * walk it until a free one is found. */
-static uint16_t tcp_ephemeral_port(struct tcp_layer *t)
+/* An ephemeral port for tcp_connect (ts_rand_port walks the range). */
+static int tcp_port_busy(void *t, uint16_t port)
 {
-    const uint32_t lo = 49152, n = 65536 - 49152;
-    uint32_t start = ts_rand_below(t->rand, n);
-    for (uint32_t i = 0; i < n; i++) {
-        uint16_t port = (uint16_t)(lo + (start + i) % n);
-        if (!tcp_port_in_use(t, port))
-            return port;
-    }
-    return 0;
+    return tcp_port_in_use(t, port);
 }
 
 struct tcp_conn *tcp_connect(struct tcp_layer *t, uint16_t lport, uint32_t dst,
@@ -42,7 +34,7 @@ struct tcp_conn *tcp_connect_sized(struct tcp_layer *t, uint16_t lport,
         *err = -EINVAL;
         return NULL;
     }
-    if (lport == 0 && (lport = tcp_ephemeral_port(t)) == 0) {
+    if (lport == 0 && (lport = ts_rand_port(t->rand, tcp_port_busy, t)) == 0) {
         *err = -EADDRNOTAVAIL;
         return NULL;
     }

@@ -88,20 +88,25 @@ static int udp_port_taken(struct udp_layer *u, uint32_t addr, uint16_t port)
     return 0;
 }
 
+struct udp_port_q {
+    struct udp_layer *u;
+    uint32_t addr;
+};
+
+static int udp_port_busy(void *ctx, uint16_t port)
+{
+    struct udp_port_q *q = ctx;
+    return udp_port_taken(q->u, q->addr, port);
+}
+
 int udp_bind(struct udp_sock *s, uint32_t addr, uint16_t port)
 {
     struct udp_layer *u = s->u;
     if (s->bound || (addr && addr != u->ip->cfg.addr))
         return -EINVAL;
     if (port == 0) {
-        /* RFC 6056: a random start in the ephemeral range, then walk. */
-        uint32_t start = ts_rand_below(u->rand, 16384);
-        for (uint32_t i = 0; i < 16384 && !port; i++) {
-            uint16_t p = (uint16_t)(49152 + (start + i) % 16384);
-            if (!udp_port_taken(u, addr, p))
-                port = p;
-        }
-        if (!port)
+        struct udp_port_q q = { u, addr };
+        if (!(port = ts_rand_port(u->rand, udp_port_busy, &q)))
             return -EADDRINUSE;
     } else if (udp_port_taken(u, addr, port)) {
         return -EADDRINUSE;
