@@ -14,6 +14,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/random.h>
+#include <time.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -25,6 +26,7 @@
 
 #define TS_RX_BUDGET 64
 #define TS_FLUSH_MS 1000
+#define TS_CLOSE_DRAIN_MS 2000      /* ts_stack_close waits this long at most */
 
 void ts_stack_config_init(struct ts_stack_config *cfg)
 {
@@ -402,6 +404,24 @@ struct ts_stack *ts_stack_open(const struct ts_stack_config *c)
     return st;
 }
 
+/* Connections the application closed just before may still hold data or
+ * a FIN the peer has not acknowledged (close(2) returns before delivery).
+ * Keep the stack running, for at most TS_CLOSE_DRAIN_MS, until it is
+ * delivered: a program that sends, closes and exits loses nothing. */
+static void ts_stack_drain(struct ts_stack *st)
+{
+    uint64_t deadline = ts_clock_ms() + TS_CLOSE_DRAIN_MS;
+    for (;;) {
+        pthread_mutex_lock(&st->lock);
+        unsigned n = st->running && !st->dev_err ? tcp_draining(&st->s.tcp) : 0;
+        pthread_mutex_unlock(&st->lock);
+        if (n == 0 || ts_clock_ms() >= deadline)
+            return;
+        struct timespec ts = { 0, 10 * 1000000L };
+        nanosleep(&ts, NULL);
+    }
+}
+
 void ts_stack_close(struct ts_stack *st)
 {
     if (!st)
@@ -418,6 +438,9 @@ void ts_stack_close(struct ts_stack *st)
         pthread_cond_broadcast(s->cond);
     }
     pthread_cond_broadcast(&st->poll_cond);
+    pthread_mutex_unlock(&st->lock);
+    ts_stack_drain(st);
+    pthread_mutex_lock(&st->lock);
     st->stop = 1;
     ts_kick(st);
     pthread_mutex_unlock(&st->lock);

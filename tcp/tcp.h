@@ -132,6 +132,10 @@ void tcp_listener_set_buffers(struct tcp_listener *l, uint32_t sndbuf,
 /* Is port in use by a listener / by anything (TIME-WAIT included)? */
 int tcp_port_in_use_by_listener(struct tcp_layer *t, uint16_t port);
 int tcp_port_in_use(struct tcp_layer *t, uint16_t port);
+/* Connections the application has closed whose data or FIN the peer has
+ * not yet acknowledged (FIN-WAIT-1, CLOSING, LAST-ACK): what would be lost
+ * if the stack stopped now. */
+unsigned tcp_draining(const struct tcp_layer *t);
 /* Connections waiting in l's accept queue. */
 unsigned tcp_listener_pending(const struct tcp_listener *l);
 /* Take an established connection off the accept queue; NULL if none

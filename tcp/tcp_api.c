@@ -257,3 +257,12 @@ void tcp_conn_addrs(const struct tcp_conn *c, uint32_t *laddr, uint16_t *lport,
     *raddr = c->raddr;
     *rport = c->rport;
 }
+
+unsigned tcp_draining(const struct tcp_layer *t)
+{
+    unsigned n = 0;
+    for (const struct tcp_conn *c = t->all; c; c = c->next)
+        n += c->state == TCP_FIN_WAIT_1 || c->state == TCP_CLOSING ||
+             c->state == TCP_LAST_ACK;
+    return n;
+}
