@@ -97,8 +97,9 @@ void ts_stack_config_init(struct ts_stack_config *cfg);
 /* Start a stack and its thread. NULL with errno set on failure (EINVAL for
  * a bad address string, ENOENT/EPERM when the TAP cannot be opened). */
 struct ts_stack *ts_stack_open(const struct ts_stack_config *cfg);
-/* Stop the thread, close every socket (connections are reset), flush the
- * capture and free everything. Call it only when no other thread is still
+/* Stop the thread, close every socket (connections still open are reset;
+ * those the application already closed get up to 2 s to deliver their data
+ * and FIN), flush the capture and free everything. Call it only when no other thread is still
  * inside (or about to enter) a ts_* call on this stack: stop and join your
  * threads first (ts_server_stop does so for a server). */
 void ts_stack_close(struct ts_stack *st);
