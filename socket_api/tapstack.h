@@ -26,7 +26,8 @@
  * TCP_NODELAY. Flags: MSG_DONTWAIT, MSG_PEEK is not supported (EINVAL).
  *
  * Entry points: ts_stack_config_init, ts_stack_open, ts_stack_close,
- * ts_stack_counters, ts_stack_ifname, ts_stack_error, ts_socket, ts_bind,
+ * ts_stack_counters, ts_stack_ifname, ts_stack_error, ts_stack_serve,
+ * ts_socket, ts_bind,
  * ts_listen, ts_accept, ts_connect, ts_send, ts_recv, ts_sendto,
  * ts_recvfrom, ts_shutdown, ts_close, ts_setsockopt, ts_getsockopt,
  * ts_getsockname, ts_getpeername, ts_fcntl, ts_poll; the socketserver-style
@@ -111,6 +112,14 @@ const char *ts_stack_ifname(const struct ts_stack *st);
 /* 0 while the device works; else the positive errno with which it failed.
  * The stack then stops reading it (timers and sockets carry on). */
 int ts_stack_error(struct ts_stack *st);
+
+/* Let other programs share this stack: serve the control socket NAME
+ * ("@name": an abstract socket, private to the network namespace; else a
+ * filesystem path, made with mode 0600) to the programs that
+ * libtapstack-preload.so runs on it (tapstack-run). Only this process's
+ * user and root may connect. Stops with ts_stack_close. 0, or -1 and errno
+ * (EADDRINUSE: another stack serves that name; EBUSY: already serving). */
+int ts_stack_serve(struct ts_stack *st, const char *name);
 
 int ts_socket(struct ts_stack *st, int domain, int type, int protocol);
 int ts_bind(struct ts_stack *st, int fd, const struct sockaddr *addr,

@@ -23,6 +23,18 @@
 
 enum ts_kind { TS_FREE = 0, TS_NEW, TS_LISTEN, TS_CONN, TS_UDP };
 
+/* A descriptor the stack thread waits on besides its own (the shared
+ * host's control socket and socketpair ends): fn runs in the stack thread,
+ * lock held, with the epoll events. epoll's data.ptr points here, so a
+ * watch must stay allocated until the dispatch loop is over (the host frees
+ * watches only from ts_host_run, after dispatch). */
+struct ts_watch;
+typedef void (*ts_watch_fn)(struct ts_watch *w, uint32_t events);
+struct ts_watch {
+    int fd;
+    ts_watch_fn fn;
+};
+
 struct ts_sock {
     struct ts_stack *st;
     int kind;                   /* enum ts_kind */
@@ -40,14 +52,22 @@ struct ts_sock {
     uint32_t rcvtimeo, sndtimeo; /* ms, 0: forever */
     int so_error;               /* pending error (positive errno) */
     pthread_cond_t *cond;       /* st->conds[fd]: lives as long as the stack */
+    /* A socket the shared host serves (ts_host.c): called on every event
+     * of the socket, in the thread that caused it, lock held. */
+    void (*notify)(struct ts_sock *s);
+    void *owner;
 };
+
+struct ts_host;
 
 struct ts_stack {
     pthread_mutex_t lock;
     pthread_cond_t poll_cond;
     pthread_t thread;
     int efd, epfd, tfd;         /* eventfd, epoll, timerfd */
-    int stop, sleeping, running;
+    int stop, sleeping, running, rx_ready, host_busy;
+    struct ts_watch w_efd, w_tfd, w_dev;
+    struct ts_host *host;       /* programs sharing the stack, or NULL */
     uint64_t wake_at;           /* while sleeping: when the thread wakes at
                                    the latest (ms, CLOCK_MONOTONIC) */
     struct stack s;
@@ -78,6 +98,30 @@ uint64_t ts_deadline(uint32_t timeo_ms);
 short ts_revents(struct ts_sock *s, short want);
 /* Clear slot fd for a new socket of type (lock held). */
 struct ts_sock *ts_sock_reset(struct ts_stack *st, int fd, int type);
+/* Add w to (or change its events in, or take it out of) the stack
+ * thread's wait set (lock held). 0 or -errno. */
+int ts_watch_add(struct ts_stack *st, struct ts_watch *w, uint32_t events);
+void ts_watch_del(struct ts_stack *st, struct ts_watch *w);
+/* The calls behind tapstack.h with the lock held and the socket looked up,
+ * for the shared host, which runs in the stack thread: -1 and errno as the
+ * API says. Its sockets are non-blocking, so none of these ever waits. */
+int ts_socket_locked(struct ts_stack *st, int type, int nonblock);
+int ts_bind_locked(struct ts_sock *s, const struct sockaddr *a, socklen_t len);
+int ts_listen_locked(struct ts_sock *s, int backlog);
+int ts_accept_locked(struct ts_sock *s, struct sockaddr *a, socklen_t *len);
+int ts_connect_locked(struct ts_sock *s, const struct sockaddr *a,
+                      socklen_t len);
+ssize_t ts_sendto_locked(struct ts_sock *s, const void *buf, size_t len,
+                         int flags, const struct sockaddr *to, socklen_t tolen);
+int ts_shutdown_locked(struct ts_sock *s, int how);
+int ts_close_locked(struct ts_sock *s);
+/* These return 0 or -errno. */
+int ts_setsockopt_locked(struct ts_sock *s, int level, int name,
+                         const void *val, socklen_t len);
+int ts_getsockopt_locked(struct ts_sock *s, int level, int name, void *val,
+                         socklen_t *len);
+int ts_name_locked(struct ts_sock *s, struct sockaddr *a, socklen_t *len,
+                   int peer);
 /* Return -1 with errno = -neg. */
 int ts_fail(int neg);
 /* Write addr:port as a sockaddr_in into a/len (BSD truncation rules). */

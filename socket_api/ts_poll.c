@@ -153,7 +153,7 @@ static int ts_set_sol_socket(struct ts_sock *s, int name, const void *val,
     }
 }
 
-static int ts_setsockopt_locked(struct ts_sock *s, int level, int name,
+int ts_setsockopt_locked(struct ts_sock *s, int level, int name,
                                 const void *val, socklen_t len)
 {
     int rc, v;
@@ -170,7 +170,7 @@ static int ts_setsockopt_locked(struct ts_sock *s, int level, int name,
     } else {
         rc = -ENOPROTOOPT;
     }
-    return rc < 0 ? ts_fail(rc) : 0;
+    return rc;
 }
 
 int ts_setsockopt(struct ts_stack *st, int fd, int level, int name,
@@ -178,9 +178,9 @@ int ts_setsockopt(struct ts_stack *st, int fd, int level, int name,
 {
     pthread_mutex_lock(&st->lock);
     struct ts_sock *s = ts_sock_get(st, fd);
-    int rc = s ? ts_setsockopt_locked(s, level, name, val, len) : -1;
+    int rc = s ? ts_setsockopt_locked(s, level, name, val, len) : -EBADF;
     pthread_mutex_unlock(&st->lock);
-    return rc;
+    return rc < 0 ? ts_fail(rc) : 0;
 }
 
 static int ts_put(void *val, socklen_t *len, const void *v, socklen_t n)
@@ -192,7 +192,7 @@ static int ts_put(void *val, socklen_t *len, const void *v, socklen_t n)
     return 0;
 }
 
-static int ts_getsockopt_locked(struct ts_sock *s, int level, int name,
+int ts_getsockopt_locked(struct ts_sock *s, int level, int name,
                                 void *val, socklen_t *len)
 {
     int v;
@@ -237,7 +237,7 @@ int ts_getsockopt(struct ts_stack *st, int fd, int level, int name, void *val,
     return rc < 0 ? ts_fail(rc) : 0;
 }
 
-static int ts_name_locked(struct ts_sock *s, struct sockaddr *a, socklen_t *len,
+int ts_name_locked(struct ts_sock *s, struct sockaddr *a, socklen_t *len,
                           int peer)
 {
     uint32_t la = s->baddr, ra = 0;

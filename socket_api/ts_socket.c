@@ -70,6 +70,10 @@ struct ts_sock *ts_sock_reset(struct ts_stack *st, int fd, int type)
 
 static void ts_wake(struct ts_sock *s)
 {
+    if (s->notify) {        /* served by the shared host: nobody waits */
+        s->notify(s);
+        return;
+    }
     pthread_cond_broadcast(s->cond);
     pthread_cond_broadcast(&s->st->poll_cond);
 }
@@ -101,6 +105,27 @@ static void ts_udp_event(void *ctx, struct udp_sock *u, unsigned ev)
         return ts_rc_;                                                      \
     } while (0)
 
+int ts_socket_locked(struct ts_stack *st, int type, int nonblock)
+{
+    int fd = -1;
+    for (unsigned i = 0; i < st->nsocks && fd < 0; i++)
+        if (st->socks[i].kind == TS_FREE)
+            fd = (int)i;
+    if (fd < 0)
+        return ts_fail(-EMFILE);
+    struct ts_sock *s = ts_sock_reset(st, fd, type);
+    s->nonblock = nonblock;
+    if (type == SOCK_DGRAM) {
+        s->u = udp_open(&st->s.udp, 256 * 1024, ts_udp_event, s);
+        if (!s->u) {
+            s->kind = TS_FREE;
+            return ts_fail(-ENOMEM);
+        }
+        s->kind = TS_UDP;
+    }
+    return fd;
+}
+
 int ts_socket(struct ts_stack *st, int domain, int type, int protocol)
 {
     int nonblock = (type & SOCK_NONBLOCK) != 0;
@@ -111,25 +136,7 @@ int ts_socket(struct ts_stack *st, int domain, int type, int protocol)
         (protocol && protocol != (type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP)))
         return ts_fail(-EPROTONOSUPPORT);
     pthread_mutex_lock(&st->lock);
-    int fd = -1;
-    for (unsigned i = 0; i < st->nsocks && fd < 0; i++)
-        if (st->socks[i].kind == TS_FREE)
-            fd = (int)i;
-    if (fd < 0) {
-        pthread_mutex_unlock(&st->lock);
-        return ts_fail(-EMFILE);
-    }
-    struct ts_sock *s = ts_sock_reset(st, fd, type);
-    s->nonblock = nonblock;
-    if (type == SOCK_DGRAM) {
-        s->u = udp_open(&st->s.udp, 256 * 1024, ts_udp_event, s);
-        if (!s->u) {
-            s->kind = TS_FREE;
-            pthread_mutex_unlock(&st->lock);
-            return ts_fail(-ENOMEM);
-        }
-        s->kind = TS_UDP;
-    }
+    int fd = ts_socket_locked(st, type, nonblock);
     pthread_mutex_unlock(&st->lock);
     return fd;
 }
@@ -186,7 +193,7 @@ static int ts_tcp_port_busy_any(void *s, uint16_t port)
     return ts_tcp_port_taken(s, port, 0);
 }
 
-static int ts_bind_locked(struct ts_sock *s, const struct sockaddr *a,
+int ts_bind_locked(struct ts_sock *s, const struct sockaddr *a,
                           socklen_t len)
 {
     uint32_t addr;
@@ -218,7 +225,7 @@ int ts_bind(struct ts_stack *st, int fd, const struct sockaddr *addr,
     TS_LOCKED(st, fd, s, ts_bind_locked(s, addr, len));
 }
 
-static int ts_listen_locked(struct ts_sock *s, int backlog)
+int ts_listen_locked(struct ts_sock *s, int backlog)
 {
     struct ts_stack *st = s->st;
     if (s->kind == TS_LISTEN)
@@ -251,7 +258,7 @@ static int ts_slot(struct ts_stack *st)
     return -1;
 }
 
-static int ts_accept_locked(struct ts_sock *s, struct sockaddr *a,
+int ts_accept_locked(struct ts_sock *s, struct sockaddr *a,
                             socklen_t *len)
 {
     struct ts_stack *st = s->st;
@@ -347,7 +354,7 @@ static int ts_connect_wait(struct ts_sock *s)
     }
 }
 
-static int ts_connect_locked(struct ts_sock *s, const struct sockaddr *a,
+int ts_connect_locked(struct ts_sock *s, const struct sockaddr *a,
                              socklen_t len)
 {
     uint32_t dst;
@@ -456,7 +463,7 @@ static ssize_t ts_recv_udp(struct ts_sock *s, void *buf, size_t len, int flags,
     }
 }
 
-static ssize_t ts_sendto_locked(struct ts_sock *s, const void *buf, size_t len,
+ssize_t ts_sendto_locked(struct ts_sock *s, const void *buf, size_t len,
                                 int flags, const struct sockaddr *to,
                                 socklen_t tolen)
 {
@@ -516,7 +523,7 @@ ssize_t ts_recvfrom(struct ts_stack *st, int fd, void *buf, size_t len,
     TS_LOCKED(st, fd, s, ts_recvfrom_locked(s, buf, len, flags, from, fromlen));
 }
 
-static int ts_shutdown_locked(struct ts_sock *s, int how)
+int ts_shutdown_locked(struct ts_sock *s, int how)
 {
     if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
         return ts_fail(-EINVAL);
@@ -553,7 +560,7 @@ static void ts_linger(struct ts_sock *s)
     }
 }
 
-static int ts_close_locked(struct ts_sock *s)
+int ts_close_locked(struct ts_sock *s)
 {
     uint64_t now = ts_clock_ms();
     if (s->kind == TS_CONN) {

@@ -8,6 +8,7 @@
 #include "socket_api/ts_internal.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +24,10 @@
 #include "eth/faultdev.h"
 #include "eth/pcapdev.h"
 #include "eth/tap.h"
+#include "socket_api/ts_host.h"
 
 #define TS_RX_BUDGET 64
+#define TS_EPOLL_BATCH 64
 #define TS_FLUSH_MS 1000
 #define TS_CLOSE_DRAIN_MS 2000      /* ts_stack_close waits this long at most */
 
@@ -93,32 +96,56 @@ void ts_kick(struct ts_stack *st)
         st->wake_at = d;
 }
 
-static void ts_drain(int fd)
+static void ts_drain(struct ts_watch *w, uint32_t events)
 {
+    (void)events;
     uint64_t v;
-    if (read(fd, &v, sizeof v) < 0) {
+    if (read(w->fd, &v, sizeof v) < 0) {
         /* EAGAIN: nothing left to drain. */
     }
 }
 
-static void ts_thread_wait(struct ts_stack *st, int *rx_ready)
+static void ts_dev_ready(struct ts_watch *w, uint32_t events)
+{
+    (void)events;
+    struct ts_stack *st = (struct ts_stack *)((char *)w - offsetof(struct ts_stack, w_dev));
+    st->rx_ready = 1;
+}
+
+int ts_watch_add(struct ts_stack *st, struct ts_watch *w, uint32_t events)
+{
+    struct epoll_event ev = { .events = events, .data.ptr = w };
+    if (epoll_ctl(st->epfd, EPOLL_CTL_ADD, w->fd, &ev) == 0)
+        return 0;
+    if (errno == EEXIST && epoll_ctl(st->epfd, EPOLL_CTL_MOD, w->fd, &ev) == 0)
+        return 0;
+    return -errno;
+}
+
+void ts_watch_del(struct ts_stack *st, struct ts_watch *w)
+{
+    epoll_ctl(st->epfd, EPOLL_CTL_DEL, w->fd, NULL);
+}
+
+/* Sleep until a descriptor is ready or the next deadline, then run the
+ * watches of what is ready (the device's only notes rx_ready). */
+static void ts_thread_wait(struct ts_stack *st)
 {
     uint64_t now = ts_clock_ms();
     uint64_t wake = ts_min_deadline(ts_timers_deadline(st), st->next_flush);
-    int timeout = wake <= now ? 0 : wake - now > 1000 ? 1000 : (int)(wake - now);
-    struct epoll_event ev[4];
+    int timeout = wake <= now || st->host_busy ? 0
+                : wake - now > 1000 ? 1000 : (int)(wake - now);
+    struct epoll_event ev[TS_EPOLL_BATCH];
     st->wake_at = now + (uint64_t)timeout;
     st->sleeping = 1;
     pthread_mutex_unlock(&st->lock);
-    int n = epoll_wait(st->epfd, ev, 4, timeout);
+    int n = epoll_wait(st->epfd, ev, TS_EPOLL_BATCH, timeout);
     pthread_mutex_lock(&st->lock);
     st->sleeping = 0;
-    *rx_ready = 0;
+    st->rx_ready = 0;
     for (int i = 0; i < n; i++) {
-        if (ev[i].data.fd == st->efd || ev[i].data.fd == st->tfd)
-            ts_drain(ev[i].data.fd);
-        else
-            *rx_ready = 1;
+        struct ts_watch *w = ev[i].data.ptr;
+        w->fn(w, ev[i].events);
     }
 }
 
@@ -132,15 +159,14 @@ static void ts_thread_rx(struct ts_stack *st, uint64_t now)
     st->dev_err = -rc;
     ts_logf(&st->s.log, TS_LOG_ERROR, "the device %s failed: %s",
             st->s.dev->name, strerror(-rc));
-    int dfd = netdev_fd(st->s.dev);
-    if (dfd >= 0)
-        epoll_ctl(st->epfd, EPOLL_CTL_DEL, dfd, NULL);
+    if (st->w_dev.fd >= 0)
+        ts_watch_del(st, &st->w_dev);
 }
 
 static void *ts_thread(void *arg)
 {
     struct ts_stack *st = arg;
-    int rx_ready = 1;
+    st->rx_ready = 1;
     pthread_mutex_lock(&st->lock);
     stack_start(&st->s, ts_clock_ms());
     while (!st->stop) {
@@ -149,17 +175,18 @@ static void *ts_thread(void *arg)
             faultdev_poll(st->fault, now);
             /* Held RX frames that are due do not make the fd readable. */
             if (faultdev_next_deadline(st->fault) <= now)
-                rx_ready = 1;
+                st->rx_ready = 1;
         }
-        if (rx_ready && !st->dev_err)
+        if (st->rx_ready && !st->dev_err)
             ts_thread_rx(st, now);
         stack_poll(&st->s, now);
+        st->host_busy = st->host ? ts_host_run(st->host) : 0;
         if (now >= st->next_flush) {
             if (st->cap)
                 pcapdev_flush(st->cap);
             st->next_flush = now + TS_FLUSH_MS;
         }
-        ts_thread_wait(st, &rx_ready);
+        ts_thread_wait(st);
     }
     pthread_mutex_unlock(&st->lock);
     return NULL;
@@ -307,16 +334,15 @@ static int ts_start_thread(struct ts_stack *st)
     st->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (st->efd < 0 || st->tfd < 0 || st->epfd < 0)
         return -errno;
-    struct epoll_event ev = { .events = EPOLLIN, .data.fd = st->efd };
-    if (epoll_ctl(st->epfd, EPOLL_CTL_ADD, st->efd, &ev) < 0)
-        return -errno;
-    ev.data.fd = st->tfd;
-    if (epoll_ctl(st->epfd, EPOLL_CTL_ADD, st->tfd, &ev) < 0)
-        return -errno;
-    int dfd = netdev_fd(st->s.dev);
-    ev.data.fd = dfd;
-    if (dfd >= 0 && epoll_ctl(st->epfd, EPOLL_CTL_ADD, dfd, &ev) < 0)
-        return -errno;
+    st->w_efd = (struct ts_watch){ st->efd, ts_drain };
+    st->w_tfd = (struct ts_watch){ st->tfd, ts_drain };
+    st->w_dev = (struct ts_watch){ netdev_fd(st->s.dev), ts_dev_ready };
+    int err;
+    if ((err = ts_watch_add(st, &st->w_efd, EPOLLIN)) < 0 ||
+        (err = ts_watch_add(st, &st->w_tfd, EPOLLIN)) < 0)
+        return err;
+    if (st->w_dev.fd >= 0 && (err = ts_watch_add(st, &st->w_dev, EPOLLIN)) < 0)
+        return err;
     int rc = pthread_create(&st->thread, NULL, ts_thread, st);
     if (rc)
         return -rc;
@@ -427,6 +453,8 @@ void ts_stack_close(struct ts_stack *st)
     if (!st)
         return;
     pthread_mutex_lock(&st->lock);
+    if (st->host)
+        ts_host_stop(st->host);
     for (unsigned i = 0; i < st->nsocks; i++) {
         struct ts_sock *s = &st->socks[i];
         if (s->kind == TS_CONN && s->c)
@@ -454,6 +482,8 @@ void ts_stack_counters(struct ts_stack *st, FILE *out)
 {
     pthread_mutex_lock(&st->lock);
     stack_counters_print(&st->s, out);
+    if (st->host)
+        ts_host_counters(st->host, out);
     if (st->fault)
         ts_counters_print(out, "faults", faultdev_counter_desc,
                           faultdev_counter_count, faultdev_stats(st->fault));

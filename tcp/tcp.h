@@ -16,7 +16,7 @@
  *
  * Entry points: tcp_init, tcp_destroy, tcp_input, tcp_poll,
  * tcp_next_deadline, and the internal interface: tcp_listen, tcp_connect,
- * tcp_accept, tcp_send, tcp_recv, tcp_shutdown, tcp_close, tcp_abort,
+ * tcp_accept, tcp_send, tcp_recv, tcp_send_room/commit, tcp_recv_data/consume, tcp_shutdown, tcp_close, tcp_abort,
  * tcp_set_nodelay, tcp_set_keepalive, tcp_state_name, tcp_counter_desc.
  */
 #ifndef TS_TCP_TCP_H
@@ -24,6 +24,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 #include <sys/types.h>
 
 #include "core/counters.h"
@@ -159,6 +160,17 @@ ssize_t tcp_send(struct tcp_conn *c, const void *buf, size_t len, uint64_t now);
 /* Read up to len bytes; returns bytes, 0 at end of stream, or -EAGAIN,
  * -ENOTCONN, or the connection's error (-ECONNRESET...). */
 ssize_t tcp_recv(struct tcp_conn *c, void *buf, size_t len, uint64_t now);
+/* The same without a copy through a buffer of the caller's: the free room
+ * of the send ring as 1 or 2 spans to fill (readv), or what tcp_send would
+ * report (-EAGAIN when full); then tcp_send_commit(n) queues the n bytes
+ * written there. */
+int tcp_send_room(struct tcp_conn *c, struct iovec iov[2]);
+void tcp_send_commit(struct tcp_conn *c, uint32_t n, uint64_t now);
+/* The bytes waiting to be read as 1 or 2 spans (writev), or what tcp_recv
+ * would return when there are none (0 at end of stream, -EAGAIN, error);
+ * then tcp_recv_consume(n) takes the first n. */
+int tcp_recv_data(const struct tcp_conn *c, struct iovec iov[2]);
+void tcp_recv_consume(struct tcp_conn *c, uint32_t n, uint64_t now);
 /* Half-close: FIN after the queued data. 0 or -ENOTCONN. */
 int tcp_shutdown(struct tcp_conn *c, uint64_t now);
 /* Give the handle back: FIN after queued data (RST if unread data is left,

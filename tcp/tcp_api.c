@@ -67,9 +67,9 @@ struct tcp_conn *tcp_connect_sized(struct tcp_layer *t, uint16_t lport,
     return c;
 }
 
-ssize_t tcp_send(struct tcp_conn *c, const void *buf, size_t len, uint64_t now)
+/* Can the application queue data now? 0, or what tcp_send reports. */
+static int tcp_send_check(const struct tcp_conn *c)
 {
-    c->t->now = now;
     if (c->err)
         return -EPIPE;
     if (c->flags & (TCP_F_FIN_QUEUED | TCP_F_USER_CLOSED))
@@ -78,6 +78,15 @@ ssize_t tcp_send(struct tcp_conn *c, const void *buf, size_t len, uint64_t now)
         return -EAGAIN;     /* not yet: the CONNECTED event says when */
     if (c->state != TCP_ESTABLISHED && c->state != TCP_CLOSE_WAIT)
         return -ENOTCONN;
+    return 0;
+}
+
+ssize_t tcp_send(struct tcp_conn *c, const void *buf, size_t len, uint64_t now)
+{
+    c->t->now = now;
+    int rc = tcp_send_check(c);
+    if (rc < 0)
+        return rc;
     if (len > UINT32_MAX)
         len = UINT32_MAX;
     uint32_t n = tcp_ring_write(&c->snd, buf, (uint32_t)len);
@@ -86,6 +95,25 @@ ssize_t tcp_send(struct tcp_conn *c, const void *buf, size_t len, uint64_t now)
     tcp_output(c);
     tcp_conn_settle(c);
     return (ssize_t)n;
+}
+
+int tcp_send_room(struct tcp_conn *c, struct iovec iov[2])
+{
+    int rc = tcp_send_check(c);
+    if (rc < 0)
+        return rc;
+    rc = tcp_ring_room_spans(&c->snd, iov);
+    return rc ? rc : -EAGAIN;
+}
+
+void tcp_send_commit(struct tcp_conn *c, uint32_t n, uint64_t now)
+{
+    c->t->now = now;
+    if (n == 0 || n > tcp_ring_space(&c->snd))
+        return;
+    tcp_ring_commit(&c->snd, n);
+    tcp_output(c);
+    tcp_conn_settle(c);
 }
 
 /* Reading opens the window: tell the peer when the opening is worth a
@@ -98,23 +126,23 @@ static void tcp_window_opened(struct tcp_conn *c, uint32_t before)
         c->flags |= TCP_F_ACK_NOW;
 }
 
-ssize_t tcp_recv(struct tcp_conn *c, void *buf, size_t len, uint64_t now)
+/* Nothing to read: 0 at end of stream, else what tcp_recv reports. */
+static ssize_t tcp_recv_empty(const struct tcp_conn *c)
 {
-    c->t->now = now;
-    if (c->rcv.len == 0) {
-        if (c->err)
-            return c->err;
-        if (c->flags & TCP_F_EOF)
-            return 0;
-        if (c->state == TCP_SYN_SENT || c->state == TCP_SYN_RECEIVED ||
-            c->state == TCP_ESTABLISHED || c->state == TCP_FIN_WAIT_1 ||
-            c->state == TCP_FIN_WAIT_2)
-            return -EAGAIN;
-        return -ENOTCONN;
-    }
-    uint32_t before = c->rcv_adv - c->rcv_nxt;
-    uint32_t n = tcp_ring_read(&c->rcv, buf, len > UINT32_MAX ? UINT32_MAX
-                                                             : (uint32_t)len);
+    if (c->err)
+        return c->err;
+    if (c->flags & TCP_F_EOF)
+        return 0;
+    if (c->state == TCP_SYN_SENT || c->state == TCP_SYN_RECEIVED ||
+        c->state == TCP_ESTABLISHED || c->state == TCP_FIN_WAIT_1 ||
+        c->state == TCP_FIN_WAIT_2)
+        return -EAGAIN;
+    return -ENOTCONN;
+}
+
+/* n bytes left the receive ring: open the window, maybe tell the peer. */
+static void tcp_recv_done(struct tcp_conn *c, uint32_t before)
+{
     if (c->state == TCP_ESTABLISHED || c->state == TCP_FIN_WAIT_1 ||
         c->state == TCP_FIN_WAIT_2) {
         tcp_window_opened(c, before);
@@ -122,7 +150,35 @@ ssize_t tcp_recv(struct tcp_conn *c, void *buf, size_t len, uint64_t now)
             tcp_output(c);
     }
     tcp_conn_settle(c);
+}
+
+ssize_t tcp_recv(struct tcp_conn *c, void *buf, size_t len, uint64_t now)
+{
+    c->t->now = now;
+    if (c->rcv.len == 0)
+        return tcp_recv_empty(c);
+    uint32_t before = c->rcv_adv - c->rcv_nxt;
+    uint32_t n = tcp_ring_read(&c->rcv, buf, len > UINT32_MAX ? UINT32_MAX
+                                                             : (uint32_t)len);
+    tcp_recv_done(c, before);
     return (ssize_t)n;
+}
+
+int tcp_recv_data(const struct tcp_conn *c, struct iovec iov[2])
+{
+    if (c->rcv.len == 0)
+        return (int)tcp_recv_empty(c);
+    return tcp_ring_data_spans(&c->rcv, iov);
+}
+
+void tcp_recv_consume(struct tcp_conn *c, uint32_t n, uint64_t now)
+{
+    c->t->now = now;
+    if (n == 0 || n > c->rcv.len)
+        return;
+    uint32_t before = c->rcv_adv - c->rcv_nxt;
+    tcp_ring_drop(&c->rcv, n);
+    tcp_recv_done(c, before);
 }
 
 /* Queue our FIN (RFC 9293 §3.10.4 CLOSE): it goes after the data. */

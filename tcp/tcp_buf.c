@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include "tcp/tcp_seq.h"
 
@@ -63,6 +64,38 @@ void tcp_ring_peek(const struct tcp_ring *r, uint32_t off, uint8_t *p,
     uint32_t first = r->cap - idx < n ? r->cap - idx : n;
     memcpy(p, r->buf + idx, first);
     memcpy(p + first, r->buf, n - first);
+}
+
+/* n bytes from absolute index idx as at most two spans. */
+static int tcp_ring_spans(const struct tcp_ring *r, uint32_t idx, uint32_t n,
+                          struct iovec iov[2])
+{
+    if (n == 0 || r->cap == 0)
+        return 0;
+    idx %= r->cap;
+    uint32_t first = r->cap - idx < n ? r->cap - idx : n;
+    iov[0].iov_base = r->buf + idx;
+    iov[0].iov_len = first;
+    if (first == n)
+        return 1;
+    iov[1].iov_base = r->buf;
+    iov[1].iov_len = n - first;
+    return 2;
+}
+
+int tcp_ring_data_spans(const struct tcp_ring *r, struct iovec iov[2])
+{
+    return tcp_ring_spans(r, r->head, r->len, iov);
+}
+
+int tcp_ring_room_spans(const struct tcp_ring *r, struct iovec iov[2])
+{
+    return tcp_ring_spans(r, r->head + r->len, tcp_ring_space(r), iov);
+}
+
+void tcp_ring_commit(struct tcp_ring *r, uint32_t n)
+{
+    r->len += n;
 }
 
 void tcp_ring_drop(struct tcp_ring *r, uint32_t n)

@@ -9,6 +9,7 @@
  * gap before them fills, the ranges become in-order bytes without a copy.
  * Entry points: tcp_ring_init, tcp_ring_free, tcp_ring_write, tcp_ring_read,
  * tcp_ring_peek, tcp_ring_drop, tcp_ring_put_at, tcp_ring_space,
+ * tcp_ring_data_spans, tcp_ring_room_spans, tcp_ring_commit,
  * tcp_ooo_add, tcp_ooo_take.
  */
 #ifndef TS_TCP_TCP_BUF_H
@@ -16,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #define TCP_OOO_MAX 32        /* gaps tracked; also the SACK scoreboard size */
 
@@ -48,6 +50,14 @@ void tcp_ring_drop(struct tcp_ring *r, uint32_t n);
  * changing len (off + n <= space). For out-of-order data. */
 void tcp_ring_put_at(struct tcp_ring *r, uint32_t off, const uint8_t *p,
                      uint32_t n);
+
+/* The held bytes (data) or the free room after them (room) as at most two
+ * contiguous spans, for I/O straight to or from the ring (readv/writev):
+ * returns the span count and fills base/len. */
+int tcp_ring_data_spans(const struct tcp_ring *r, struct iovec iov[2]);
+int tcp_ring_room_spans(const struct tcp_ring *r, struct iovec iov[2]);
+/* Count n bytes written into the room spans as held (n <= space). */
+void tcp_ring_commit(struct tcp_ring *r, uint32_t n);
 
 /* Out-of-order ranges beyond RCV.NXT, kept sorted and disjoint. */
 struct tcp_ooo {

@@ -46,6 +46,8 @@ struct tapstack_opts {
     int log_level;
     unsigned services;          /* TS_SERVICE_* mask */
     const char *http_root;
+    const char *ctl;            /* control socket name, NULL: none */
+    char ctl_buf[64];           /* the default "@tapstack/IFACE" */
     struct ts_stack_config cfg; /* the fault options go straight here */
 };
 
@@ -77,6 +79,13 @@ static void tapstack_usage(FILE *out)
 "      --no-services        the same as --services none\n"
 "      --http-root DIR      the HTTP server serves the files of DIR (default:\n"
 "                           a built-in page at /)\n"
+"      --ctl NAME           serve programs started with tapstack-run on the\n"
+"                           control socket NAME: @NAME is an abstract socket,\n"
+"                           private to the network namespace; else a file\n"
+"                           path, made with mode 0600 (default @tapstack/IFACE)\n"
+"      --no-ctl             serve no programs\n"
+"      --max-sockets N      sockets of the services and programs together,\n"
+"                           16..1048576 (default 1024)\n"
 "\n"
 "Fault injection (a seeded netem inside the stack; the capture shows what\n"
 "the stack sent and what it received after the faults):\n"
@@ -248,6 +257,18 @@ static int tapstack_option(struct tapstack_opts *o, int c, const char *arg)
             return tapstack_bad("--http-root (not a directory)", arg);
         o->http_root = arg;
         return 0;
+    case 10:
+        if (strlen(arg) < 2 || strlen(arg) >= 100)
+            return tapstack_bad("--ctl (2 to 99 characters)", arg);
+        o->ctl = arg;
+        return 0;
+    case 11:
+        o->ctl = NULL;
+        return 0;
+    case 12:
+        return tapstack_parse_u32(arg, 1u << 20, &o->cfg.max_sockets) < 0 ||
+                       o->cfg.max_sockets < 16
+                   ? tapstack_bad("--max-sockets (16..1048576)", arg) : 0;
     case 'V':
         printf("tapstack " TAPSTACK_VERSION "\n");
         return -1;
@@ -304,6 +325,9 @@ static int tapstack_parse(struct tapstack_opts *o, int argc, char **argv)
         { "services", required_argument, NULL, 's' },
         { "no-services", no_argument, NULL, 'S' },
         { "http-root", required_argument, NULL, 9 },
+        { "ctl", required_argument, NULL, 10 },
+        { "no-ctl", no_argument, NULL, 11 },
+        { "max-sockets", required_argument, NULL, 12 },
         { "loss", required_argument, NULL, 1 },
         { "dup", required_argument, NULL, 2 },
         { "reorder", required_argument, NULL, 3 },
@@ -325,6 +349,7 @@ static int tapstack_parse(struct tapstack_opts *o, int argc, char **argv)
     o->log_level = 1;               /* warnings */
     o->services = TS_SERVICE_ALL;
     ts_stack_config_init(&o->cfg);  /* fault injection off, seed 1 */
+    o->ctl = "";                    /* the default, once --iface is known */
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, ":i:a:H:g:m:M:w:s:vVh", longopts, NULL)) != -1) {
@@ -342,6 +367,10 @@ static int tapstack_parse(struct tapstack_opts *o, int argc, char **argv)
         fprintf(stderr, "tapstack: unexpected argument '%s' (try --help)\n",
                 argv[optind]);
         return 2;
+    }
+    if (o->ctl && !*o->ctl) {
+        snprintf(o->ctl_buf, sizeof o->ctl_buf, "@tapstack/%s", o->iface);
+        o->ctl = o->ctl_buf;
     }
     return tapstack_check(o);
 }
@@ -433,6 +462,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "tapstack: %s\n", bufs.err[0] ? bufs.err : strerror(err));
         return err == ENOMEM ? 1 : 2;
     }
+    if (o.ctl && ts_stack_serve(st, o.ctl) < 0) {
+        fprintf(stderr, "tapstack: cannot serve programs on %s: %s%s\n", o.ctl,
+                strerror(errno), errno == EADDRINUSE
+                    ? " (another tapstack serves it: pick another --ctl)" : "");
+        ts_stack_close(st);
+        return 2;
+    }
     struct ts_services *sv = NULL;
     if (o.services && !(sv = ts_services_start(st, o.services, o.http_root))) {
         fprintf(stderr, "tapstack: cannot start services: %s\n", strerror(errno));
@@ -440,10 +476,11 @@ int main(int argc, char **argv)
         return 1;
     }
     char a[TS_IP4_STRLEN], m[TS_MAC_STRLEN];
-    printf("tapstack: ready on %s: %s/%u mac %s mtu %u%s%s\n",
+    printf("tapstack: ready on %s: %s/%u mac %s mtu %u%s%s%s%s\n",
            ts_stack_ifname(st), ts_ip4_fmt(o.addr, a), o.prefix,
            ts_mac_fmt(o.mac, m), o.mtu, o.pcap ? ", capture " : "",
-           o.pcap ? o.pcap : "");
+           o.pcap ? o.pcap : "", o.ctl ? ", programs on " : "",
+           o.ctl ? o.ctl : "");
     fflush(stdout);
     rc = tapstack_wait(st, &set);
     ts_services_stop(sv);
