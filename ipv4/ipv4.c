@@ -240,6 +240,13 @@ static int ipv4_fragment(struct ipv4_layer *ip, struct pbuf *pb,
 int ipv4_output(struct ipv4_layer *ip, struct pbuf *pb, uint32_t src,
                 uint32_t dst, uint8_t proto, uint64_t now)
 {
+    return ipv4_output_tt(ip, pb, src, dst, proto, 0, 0, now);
+}
+
+int ipv4_output_tt(struct ipv4_layer *ip, struct pbuf *pb, uint32_t src,
+                   uint32_t dst, uint8_t proto, uint8_t ttl, uint8_t tos,
+                   uint64_t now)
+{
     uint32_t next_hop = ipv4_is_broadcast(ip, dst) ? dst : ipv4_route(ip, dst);
     if (next_hop == 0) {
         ip->stats.tx_no_route++;
@@ -252,7 +259,8 @@ int ipv4_output(struct ipv4_layer *ip, struct pbuf *pb, uint32_t src,
         return -EMSGSIZE;
     }
     struct ipv4_hdr h = {
-        .hlen = IPV4_HLEN, .id = ip->next_id++, .ttl = IPV4_DEFAULT_TTL,
+        .hlen = IPV4_HLEN, .id = ip->next_id++, .tos = tos,
+        .ttl = ttl ? ttl : IPV4_DEFAULT_TTL,
         .proto = proto, .src = src ? src : ip->cfg.addr, .dst = dst,
     };
     if (IPV4_HLEN + pb->len <= ip->cfg.mtu)

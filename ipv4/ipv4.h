@@ -104,6 +104,10 @@ void ipv4_input(void *ctx, struct pbuf *pb, const struct eth_hdr *eh,
  * -EMSGSIZE, -ENOBUFS). */
 int ipv4_output(struct ipv4_layer *ip, struct pbuf *pb, uint32_t src,
                 uint32_t dst, uint8_t proto, uint64_t now);
+/* The same with a socket's IP_TTL (0: the default, 64) and IP_TOS. */
+int ipv4_output_tt(struct ipv4_layer *ip, struct pbuf *pb, uint32_t src,
+                   uint32_t dst, uint8_t proto, uint8_t ttl, uint8_t tos,
+                   uint64_t now);
 /* Reassembly time-outs due by now. */
 void ipv4_poll(struct ipv4_layer *ip, uint64_t now);
 uint64_t ipv4_next_deadline(const struct ipv4_layer *ip);

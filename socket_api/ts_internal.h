@@ -45,7 +45,10 @@ struct ts_sock {
     struct udp_sock *u;
     uint32_t baddr;             /* bound address (0: any), host order */
     uint16_t bport;
-    int bound, nonblock, reuseaddr, nodelay, keepalive, broadcast;
+    int bound, nonblock, reuseaddr, reuseport, nodelay, keepalive, broadcast;
+    uint32_t ka_idle, ka_intvl; /* TCP_KEEPIDLE/INTVL in s, 0: the default */
+    unsigned ka_cnt;            /* TCP_KEEPCNT, 0: the default */
+    uint8_t ttl, tos;           /* IP_TTL (0: 64), IP_TOS */
     int shut_rd, connecting;
     int linger_on, linger_s;
     uint32_t sndbuf, rcvbuf;    /* 0: the stack's default */
@@ -122,6 +125,9 @@ int ts_getsockopt_locked(struct ts_sock *s, int level, int name, void *val,
                          socklen_t *len);
 int ts_name_locked(struct ts_sock *s, struct sockaddr *a, socklen_t *len,
                    int peer);
+/* Push the socket's options into its connection or UDP socket, once that
+ * exists (connect, accept) and whenever one changes. */
+void ts_opts_apply(struct ts_sock *s);
 /* Return -1 with errno = -neg. */
 int ts_fail(int neg);
 /* Write addr:port as a sockaddr_in into a/len (BSD truncation rules). */

@@ -277,8 +277,12 @@ int ts_accept_locked(struct ts_sock *s, struct sockaddr *a,
             n->c = tcp_accept(s->l, ts_tcp_event, n);
             n->nodelay = s->nodelay;
             n->keepalive = s->keepalive;
-            tcp_set_nodelay(n->c, n->nodelay);
-            tcp_set_keepalive(n->c, n->keepalive);
+            n->ka_idle = s->ka_idle;
+            n->ka_intvl = s->ka_intvl;
+            n->ka_cnt = s->ka_cnt;
+            n->ttl = s->ttl;
+            n->tos = s->tos;
+            ts_opts_apply(n);
             uint32_t la, ra;
             uint16_t lp, rp;
             tcp_conn_addrs(n->c, &la, &lp, &ra, &rp);
@@ -322,8 +326,7 @@ static int ts_connect_tcp(struct ts_sock *s, uint32_t dst, uint16_t dport)
         return ts_fail(err);
     s->kind = TS_CONN;
     s->bound = 1;
-    tcp_set_nodelay(s->c, s->nodelay);
-    tcp_set_keepalive(s->c, s->keepalive);
+    ts_opts_apply(s);
     uint32_t la, ra;
     uint16_t rp;
     tcp_conn_addrs(s->c, &la, &s->bport, &ra, &rp);

@@ -181,6 +181,13 @@ void tcp_abort(struct tcp_conn *c, uint64_t now);
 
 void tcp_set_nodelay(struct tcp_conn *c, int on);
 void tcp_set_keepalive(struct tcp_conn *c, int on);
+/* TCP_KEEPIDLE/TCP_KEEPINTVL (ms) and TCP_KEEPCNT; 0: the layer's. */
+void tcp_set_keepalive_params(struct tcp_conn *c, uint32_t idle_ms,
+                              uint32_t intvl_ms, unsigned count);
+/* IP_TTL (0: 64) and IP_TOS of the segments it sends. */
+void tcp_set_ip_opts(struct tcp_conn *c, uint8_t ttl, uint8_t tos);
+/* The segment size it sends (TCP_MAXSEG). */
+uint16_t tcp_conn_mss(const struct tcp_conn *c);
 
 /* Introspection for the socket API and tools. */
 enum tcp_state tcp_conn_state(const struct tcp_conn *c);

@@ -278,6 +278,26 @@ void tcp_set_keepalive(struct tcp_conn *c, int on)
     tcp_timer_rearm(c);
 }
 
+void tcp_set_keepalive_params(struct tcp_conn *c, uint32_t idle_ms,
+                              uint32_t intvl_ms, unsigned count)
+{
+    c->ka_idle = idle_ms;
+    c->ka_intvl = intvl_ms;
+    c->ka_count = count;
+    tcp_timer_rearm(c);
+}
+
+void tcp_set_ip_opts(struct tcp_conn *c, uint8_t ttl, uint8_t tos)
+{
+    c->ttl = ttl;
+    c->tos = tos;
+}
+
+uint16_t tcp_conn_mss(const struct tcp_conn *c)
+{
+    return c->mss;
+}
+
 enum tcp_state tcp_conn_state(const struct tcp_conn *c)
 {
     return (enum tcp_state)c->state;

@@ -78,6 +78,11 @@ struct tcp_conn {
     uint64_t chal_window;
     unsigned chal_count;
     uint32_t sndbuf, rcvbuf;        /* ring sizes, set before allocation */
+    /* Per-socket settings (0: the layer's): TCP_KEEPIDLE/INTVL/CNT in ms
+     * and probes, IP_TTL and IP_TOS of what it sends. */
+    uint32_t ka_idle, ka_intvl;
+    unsigned ka_count;
+    uint8_t ttl, tos;
     struct tcp_ring snd, rcv;
     struct tcp_ooo ooo;             /* receiver: data held past a gap */
     uint32_t ooo_recent;            /* start of the last such segment */

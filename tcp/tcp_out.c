@@ -99,7 +99,8 @@ static int tcp_xmit(struct tcp_conn *c, uint32_t seq, uint8_t flags,
     store_be16(pb->data + 16, tcp_cksum(c->laddr, c->raddr, pb->data, pb->len));
     t->stats.tx_segments++;
     t->stats.tx_bytes += n;
-    return ipv4_output(t->ip, pb, c->laddr, c->raddr, IPV4_PROTO_TCP, t->now);
+    return ipv4_output_tt(t->ip, pb, c->laddr, c->raddr, IPV4_PROTO_TCP,
+                          c->ttl, c->tos, t->now);
 }
 
 /* A pure ACK carries SND.MAX, not SND.NXT: after a time-out rewound

@@ -55,8 +55,10 @@ void tcp_timer_rearm(struct tcp_conn *c)
     }
     if ((c->flags & TCP_F_KEEPALIVE) &&
         (c->state == TCP_ESTABLISHED || c->state == TCP_CLOSE_WAIT))
-        c->keep_at = c->last_rx + c->t->cfg.keepalive_idle +
-                     (uint64_t)c->probes * c->t->cfg.keepalive_intvl;
+        c->keep_at = c->last_rx +
+                     (c->ka_idle ? c->ka_idle : c->t->cfg.keepalive_idle) +
+                     (uint64_t)c->probes *
+                         (c->ka_intvl ? c->ka_intvl : c->t->cfg.keepalive_intvl);
     else
         c->keep_at = TS_NEVER;
 }
@@ -128,7 +130,7 @@ static void tcp_rto_expired(struct tcp_conn *c)
 static void tcp_keepalive_expired(struct tcp_conn *c)
 {
     struct tcp_layer *t = c->t;
-    if (c->probes >= t->cfg.keepalive_count) {
+    if (c->probes >= (c->ka_count ? c->ka_count : t->cfg.keepalive_count)) {
         t->stats.conn_timeout++;
         tcp_send_rst(c);
         tcp_conn_done(c, -ETIMEDOUT);

@@ -35,6 +35,7 @@ struct udp_sock {
     uint16_t lport, rport;
     unsigned flags;
     int bound;
+    uint8_t ttl, tos;                 /* IP_TTL (0: 64), IP_TOS */
     uint8_t *q;                     /* receive ring */
     uint32_t qcap, qhead, qlen;
     udp_event_fn fn;
@@ -132,6 +133,12 @@ int udp_connect(struct udp_sock *s, uint32_t addr, uint16_t port)
     s->raddr = addr;
     s->rport = addr ? port : 0;
     return 0;
+}
+
+void udp_set_ip_opts(struct udp_sock *s, uint8_t ttl, uint8_t tos)
+{
+    s->ttl = ttl;
+    s->tos = tos;
 }
 
 void udp_set_broadcast(struct udp_sock *s, int on)
@@ -333,7 +340,8 @@ ssize_t udp_sendto(struct udp_sock *s, const void *buf, size_t len,
     struct udp_hdr h = { .sport = s->lport, .dport = dport,
                          .len = (uint16_t)(UDP_HLEN + len) };
     udp_emit(&h, pb->data, src, dst);
-    int rc = ipv4_output(u->ip, pb, src, dst, IPV4_PROTO_UDP, now);
+    int rc = ipv4_output_tt(u->ip, pb, src, dst, IPV4_PROTO_UDP, s->ttl, s->tos,
+                            now);
     if (rc < 0) {
         u->stats.tx_error++;
         return rc;

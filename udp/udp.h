@@ -82,6 +82,8 @@ ssize_t udp_recvfrom(struct udp_sock *s, void *buf, size_t len,
 /* Length of the next queued datagram, or -1 if none. */
 long udp_next_len(const struct udp_sock *s);
 void udp_set_broadcast(struct udp_sock *s, int on);
+/* IP_TTL (0: 64) and IP_TOS of what it sends. */
+void udp_set_ip_opts(struct udp_sock *s, uint8_t ttl, uint8_t tos);
 void udp_close(struct udp_sock *s);
 void udp_sock_addr(const struct udp_sock *s, uint32_t *addr, uint16_t *port);
 

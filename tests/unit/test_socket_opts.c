@@ -11,6 +11,7 @@
  * F_GETFL/F_SETFL with O_NONBLOCK.
  */
 #include <fcntl.h>
+#include <netinet/tcp.h>
 
 #include "tests/unit/api_fixture.h"
 #include "tests/unit/unit.h"
@@ -172,6 +173,49 @@ static void test_sockopt_connected(void)
     af_close(f);
 }
 
+/* The options programs set beyond the basics (tapstack-run's programs ask
+ * for them): values, defaults, ranges, and inheritance by accept. */
+static void test_sockopt_more(void)
+{
+    struct af *f = af_open(0);
+    int t = ts_socket(f->a, AF_INET, SOCK_STREAM, 0);
+    int u = ts_socket(f->a, AF_INET, SOCK_DGRAM, 0);
+    CU_ASSERT_EQUAL(af_getint(f->a, t, SOL_SOCKET, SO_DOMAIN), AF_INET);
+    CU_ASSERT_EQUAL(af_getint(f->a, t, SOL_SOCKET, SO_PROTOCOL), IPPROTO_TCP);
+    CU_ASSERT_EQUAL(af_getint(f->a, u, SOL_SOCKET, SO_PROTOCOL), IPPROTO_UDP);
+    CU_ASSERT_EQUAL(af_getint(f->a, t, SOL_SOCKET, SO_ACCEPTCONN), 0);
+    CU_ASSERT_EQUAL(af_setint(f->a, t, SOL_SOCKET, SO_REUSEPORT, 1), 0);
+    CU_ASSERT_EQUAL(af_getint(f->a, t, SOL_SOCKET, SO_REUSEPORT), 1);
+    CU_ASSERT_EQUAL(af_getint(f->a, t, IPPROTO_TCP, TCP_KEEPIDLE), 7200);
+    CU_ASSERT_EQUAL(af_getint(f->a, t, IPPROTO_TCP, TCP_KEEPINTVL), 75);
+    CU_ASSERT_EQUAL(af_getint(f->a, t, IPPROTO_TCP, TCP_KEEPCNT), 9);
+    CU_ASSERT_EQUAL(af_setint(f->a, t, IPPROTO_TCP, TCP_KEEPIDLE, 30), 0);
+    CU_ASSERT_EQUAL(af_setint(f->a, t, IPPROTO_TCP, TCP_KEEPINTVL, 5), 0);
+    CU_ASSERT_EQUAL(af_setint(f->a, t, IPPROTO_TCP, TCP_KEEPCNT, 3), 0);
+    CU_ASSERT_EQUAL(af_getint(f->a, t, IPPROTO_TCP, TCP_KEEPIDLE), 30);
+    CU_ASSERT_EQUAL(af_getint(f->a, t, IPPROTO_TCP, TCP_KEEPCNT), 3);
+    AF_FAILS(af_setint(f->a, t, IPPROTO_TCP, TCP_KEEPIDLE, 0), EINVAL);
+    AF_FAILS(af_setint(f->a, t, IPPROTO_TCP, TCP_KEEPCNT, 128), EINVAL);
+    AF_FAILS(af_setint(f->a, u, IPPROTO_TCP, TCP_KEEPIDLE, 30), ENOPROTOOPT);
+    CU_ASSERT_EQUAL(af_getint(f->a, u, IPPROTO_IP, IP_TTL), 64);
+    CU_ASSERT_EQUAL(af_setint(f->a, u, IPPROTO_IP, IP_TTL, 9), 0);
+    CU_ASSERT_EQUAL(af_getint(f->a, u, IPPROTO_IP, IP_TTL), 9);
+    CU_ASSERT_EQUAL(af_setint(f->a, u, IPPROTO_IP, IP_TTL, -1), 0);
+    CU_ASSERT_EQUAL(af_getint(f->a, u, IPPROTO_IP, IP_TTL), 64);
+    AF_FAILS(af_setint(f->a, u, IPPROTO_IP, IP_TTL, 0), EINVAL);
+    AF_FAILS(af_setint(f->a, u, IPPROTO_IP, IP_TTL, 256), EINVAL);
+    CU_ASSERT_EQUAL(af_setint(f->a, t, IPPROTO_IP, IP_TOS, 0x10), 0);
+    CU_ASSERT_EQUAL(af_getint(f->a, t, IPPROTO_IP, IP_TOS), 0x10);
+    int l = af_listener(f->b, 7100);
+    CU_ASSERT_EQUAL(af_getint(f->b, l, SOL_SOCKET, SO_ACCEPTCONN), 1);
+    CU_ASSERT_EQUAL(af_setint(f->b, l, IPPROTO_TCP, TCP_KEEPIDLE, 44), 0);
+    CU_ASSERT_EQUAL(af_connect(f->a, t, AF_IP_B, 7100), 0);
+    int s = af_accept(f->b, l);
+    CU_ASSERT_EQUAL(af_getint(f->b, s, IPPROTO_TCP, TCP_KEEPIDLE), 44);
+    CU_ASSERT_EQUAL(af_getint(f->a, t, IPPROTO_TCP, TCP_MAXSEG), 1460);
+    af_close(f);
+}
+
 static void test_sockopt_errors(void)
 {
     struct af *f = af_open(0);
@@ -182,8 +226,9 @@ static void test_sockopt_errors(void)
     AF_FAILS(af_setint(f->a, t, SOL_SOCKET, SO_PRIORITY, 1), ENOPROTOOPT);
     AF_FAILS(ts_getsockopt(f->a, t, SOL_SOCKET, SO_PRIORITY, &v, &len),
              ENOPROTOOPT);
-    AF_FAILS(af_setint(f->a, t, IPPROTO_IP, IP_TTL, 9), ENOPROTOOPT);
-    AF_FAILS(ts_getsockopt(f->a, t, IPPROTO_IP, IP_TTL, &v, &len), ENOPROTOOPT);
+    AF_FAILS(af_setint(f->a, t, IPPROTO_IP, IP_MTU_DISCOVER, 0), ENOPROTOOPT);
+    AF_FAILS(ts_getsockopt(f->a, t, IPPROTO_IP, IP_MTU_DISCOVER, &v, &len),
+             ENOPROTOOPT);
     AF_FAILS(af_setint(f->a, t, IPPROTO_TCP, 99, 1), ENOPROTOOPT);
     AF_FAILS(af_setint(f->a, t, SOL_SOCKET, SO_TYPE, SOCK_DGRAM), ENOPROTOOPT);
     AF_FAILS(af_setint(f->a, u, IPPROTO_TCP, TCP_NODELAY, 1), ENOPROTOOPT);
@@ -232,5 +277,6 @@ TS_SUITE(socket_opts,
          TS_TEST(test_sockopt_defaults),
          TS_TEST(test_sockopt_roundtrip),
          TS_TEST(test_sockopt_connected),
+         TS_TEST(test_sockopt_more),
          TS_TEST(test_sockopt_errors),
          TS_TEST(test_fcntl))
