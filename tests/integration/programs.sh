@@ -1,5 +1,4 @@
 #!/bin/bash
-# shellcheck disable=SC2016 # the bash -c scripts take their values as $1, $2...
 # tests/integration/programs.sh - programs that were not written for
 # tapstack, run unmodified on it through tapstack-run, against the host
 # kernel's side of the TAP (issue 7; DESIGN.md §4 "shared host", §6).
@@ -44,8 +43,8 @@
 #  9. socket.sendfile: 10 MiB to a host receiver;
 # 10. python3 -m http.server on the stack (its default bind, --bind :: for
 #     a dual-stack socket, --bind 0.0.0.0) serving 10 MiB to the host's
-#     curl; curl on the stack
-#     downloading 10 MiB from the host's python3 -m http.server;
+#     curl; curl on the stack downloading 10 MiB from the host's
+#     python3 -m http.server;
 # 11. nc (OpenBSD) on the stack, listening and connecting, 4 MiB each;
 # 12. iperf3 -s on the stack with the host's iperf3 -c (plain and -R), and
 #     iperf3 -c on the stack against the host's iperf3 -s: -t 2 -J, exit 0
@@ -596,6 +595,16 @@ tp_t_iperf() {
 
 # ---- 13. two programs, one killed ------------------------------------------
 
+# Has send_paced.py NAME not finished yet (no "done" line)?
+tp_not_done() {
+    ! grep -q '^done' "$TS_TMP/$1.out" 2>/dev/null
+}
+
+# Both senders of the kill test under way: 2 MiB to A, 1 MiB to B.
+tp_both_under_way() {
+    tp_wait_text send-a progress 10 2 "$1" && tp_wait_text send-b progress 10 1 "$2"
+}
+
 tp_t_kill() {
     local base="" now="" a b sa sb i pid
     ts_section "two programs at once; one killed with SIGKILL mid-transfer"
@@ -619,10 +628,8 @@ tp_t_kill() {
     sa=$TP_BG
     tp_bg host send-b "$TP_PY" "$TP_PROGS/send_paced.py" "$TP_STACK_IP" 5031 "$TS_TMP/r12m" 65536 10
     sb=$TP_BG
-    check "both transfers under way (2 MiB to A, 1 MiB to B)" \
-        eval 'tp_wait_text send-a progress 10 2 "$sa" && tp_wait_text send-b progress 10 1 "$sb"'
-    check "B is mid-transfer when A is killed" \
-        eval '! grep -q "^done" "$TS_TMP/send-b.out"'
+    check "both transfers under way (2 MiB to A, 1 MiB to B)" tp_both_under_way "$sa" "$sb"
+    check "B is mid-transfer when A is killed" tp_not_done send-b
     pid=$(cat "$TS_TMP/kill-a.pid" 2>/dev/null)
     check "A's process ID is known ($pid)" test -n "$pid"
     [ -n "$pid" ] && kill -KILL "$pid"
@@ -737,8 +744,7 @@ tp_t_ctl() {
     else
         check_skip "control socket, another user" "neither setpriv nor runuser is installed"
     fi
-    check "the transfer was still going on after the hostile cases" \
-        eval '! grep -q "^done" "$TS_TMP/ctl-send.out"'
+    check "the transfer was still going on after the hostile cases" tp_not_done ctl-send
     tp_wait "$s" 30
     check_eq "the transfer's sender finished (exit status)" "$TP_RC" 0
     tp_wait "$c" 10
