@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # tools/install-deps.sh - install the Debian packages tapstack needs, if any
 # are missing: the build (compilers, libpcap, CUnit), the tests and the demo
-# (iproute2, ping, arping, tshark, tcpdump). Runs apt-get only when a package
-# is missing, so it is quick on a machine that has them all.
+# (iproute2, ping, arping, tshark, tcpdump, curl, nc, iperf3, setpriv from
+# util-linux). Runs apt-get only when a package is missing, so it is quick
+# on a machine that has them all.
 set -u
 pkgs="make gcc clang libclang-rt-14-dev libpcap-dev libcunit1-dev iproute2
       iputils-ping iputils-arping tshark tcpdump netcat-openbsd procps python3
-      curl wrk"
+      curl wrk iperf3 util-linux"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
@@ -20,7 +21,9 @@ fi
 echo "install-deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
 # tshark asks whether non-root users may capture; answer no, non-interactively.
-echo "wireshark-common wireshark-common/install-setuid boolean false" |
+# iperf3 asks whether to run a server at boot; the tests start their own.
+printf '%s\n' "wireshark-common wireshark-common/install-setuid boolean false" \
+    "iperf3 iperf3/start_daemon boolean false" |
     debconf-set-selections 2>/dev/null || true
 apt-get update -qq && apt-get install -y -qq $missing >/dev/null ||
     { echo "install-deps: apt-get failed" >&2; exit 1; }

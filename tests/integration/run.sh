@@ -38,6 +38,9 @@
 #     connections, RST storm and SYN flood, loss/dup/reorder, the -v trace
 #     and the capture), sourced here so one summary counts every check;
 #     it also runs on its own.
+#  9. then apps.sh (the demo apps), http.sh (the HTTP and UDP services) and
+#     programs.sh (unmodified programs on the stack through tapstack-run;
+#     SKIP until build/tapstack-run is built), sourced the same way.
 #
 # The capture of the main run is copied to $BUILD/integration.pcap for a look
 # after a failure.
@@ -484,6 +487,8 @@ test_host_addr
 . "$HERE/apps.sh"
 # shellcheck source=tests/integration/http.sh
 . "$HERE/http.sh"
+# shellcheck source=tests/integration/programs.sh
+. "$HERE/programs.sh"
 
 echo "# took $(ts_elapsed) s"
 ts_summary
