@@ -24,6 +24,13 @@ LIB_SRC := $(foreach d,$(LAYERS),$(wildcard $(d)/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB := $(BUILD)/libtapstack.a
 
+# tools/lib/: what the programs share and a library user never needs (the
+# HTTP server, the demo services, the demo apps' command line, the kernel
+# backend). Linked into the tools, never into libtapstack.
+TLIB_SRC := $(wildcard tools/lib/*.c)
+TLIB_OBJ := $(TLIB_SRC:%.c=$(BUILD)/%.o)
+TLIB := $(BUILD)/libts-tools.a
+
 TOOL_SRC := $(wildcard tools/*.c)
 TOOLS := $(TOOL_SRC:tools/%.c=$(BUILD)/%)
 
@@ -51,8 +58,12 @@ $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/%: $(BUILD)/tools/%.o $(LIB)
-	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIB) $(LDLIBS_ALL)
+$(TLIB): $(TLIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/%: $(BUILD)/tools/%.o $(TLIB) $(LIB)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(TLIB) $(LIB) $(LDLIBS_ALL)
 
 $(BUILD)/%: $(BUILD)/tests/integration/%.o $(LIB)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIB) $(LDLIBS_ALL)
@@ -102,18 +113,18 @@ tsan:
 	done
 
 # Every demo app (tools/ts-*.c) twice: build/APP on tapstack (the tool rule
-# above) and build/APP-kernel, the same source compiled with
-# -DTS_BACKEND_KERNEL on the kernel's own sockets (socket_api/ts_kernel.h),
-# with the public-API helpers built the same way and no libtapstack.
+# above) and build/APP-kernel, the same source compiled on the kernel's own
+# sockets: tools/lib/ts_kernel.h, included before anything else, stands in
+# for socket_api/tapstack.h. ts_server.c and tools/lib/ are built the same
+# way; no libtapstack.
 KAPPS := $(patsubst tools/%.c,$(BUILD)/%-kernel,$(wildcard tools/ts-*.c))
-KHELPER_OBJ := $(patsubst %.c,$(BUILD)/kernel/%.o,\
-	$(wildcard socket_api/ts_server.c socket_api/ts_app.c socket_api/ts_http.c))
+KHELPER_OBJ := $(patsubst %.c,$(BUILD)/kernel/%.o,socket_api/ts_server.c $(TLIB_SRC))
 KHELPER_LIB := $(BUILD)/kernel/libts-helpers.a
 all: $(KAPPS)
 integration: $(KAPPS)
 $(BUILD)/kernel/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) -DTS_BACKEND_KERNEL -c $< -o $@
+	$(CC) $(CFLAGS_ALL) -include tools/lib/ts_kernel.h -c $< -o $@
 $(KHELPER_LIB): $(KHELPER_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -137,4 +148,5 @@ bench: all
 clean:
 	rm -rf build
 
--include $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(TOOL_SRC:%.c=$(BUILD)/%.d) $(ITEST_SRC:%.c=$(BUILD)/%.d)
+-include $(LIB_OBJ:.o=.d) $(TLIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) \
+	$(TOOL_SRC:%.c=$(BUILD)/%.d) $(ITEST_SRC:%.c=$(BUILD)/%.d)

@@ -32,14 +32,13 @@
  * ts_recvfrom, ts_shutdown, ts_close, ts_setsockopt, ts_getsockopt,
  * ts_getsockname, ts_getpeername, ts_fcntl, ts_poll; the socketserver-style
  * helper in socket_api/ts_server.h.
+ *
+ * The include guard TS_SOCKET_API_TAPSTACK_H is also what another
+ * implementation of this API defines to stand in for this header (the demo
+ * apps' kernel backend).
  */
 #ifndef TS_SOCKET_API_TAPSTACK_H
 #define TS_SOCKET_API_TAPSTACK_H
-
-#ifdef TS_BACKEND_KERNEL
-/* The same API as static inline wrappers over the kernel's sockets. */
-#include "socket_api/ts_kernel.h"
-#else
 
 #include <netinet/in.h>
 #include <poll.h>
@@ -153,5 +152,4 @@ int ts_fcntl(struct ts_stack *st, int fd, int cmd, int arg);
  * events, 0 on time-out. */
 int ts_poll(struct ts_stack *st, struct pollfd *fds, nfds_t nfds, int timeout);
 
-#endif /* TS_BACKEND_KERNEL */
 #endif

@@ -4,7 +4,7 @@
 #
 #  1. wrk (bounded by -d) against tapstack's HTTP service on a TAP, and
 #     against the SAME server code built on the kernel's sockets
-#     (build/ts-httpd-kernel, -DTS_BACKEND_KERNEL) in a second namespace
+#     (build/ts-httpd-kernel, tools/lib/ts_kernel.h) in a second namespace
 #     reached over veth: one source, two stacks, so the ratio is fair.
 #  2. 1,000 TCP connections held open to tapstack's echo service: the
 #     stack's resident memory before and after, per connection.

@@ -23,7 +23,7 @@
 
 #include "core/addr.h"
 #include "socket_api/tapstack.h"
-#include "socket_api/ts_services.h"
+#include "tools/lib/ts_services.h"
 
 #define TAPSTACK_VERSION "0.1.0"
 #define TAPSTACK_MTU_MIN 68

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "socket_api/ts_app.h"
+#include "tools/lib/ts_app.h"
 
 #define CHAT_CLIENTS_LIMIT 64
 #define CHAT_LINE_MAX 1024          /* longer lines go out in pieces */

@@ -1,5 +1,5 @@
 /* tools/ts-echo-server.c - TCP echo (RFC 862) on tapstack: ts_server's example. */
-#include "socket_api/ts_app.h"
+#include "tools/lib/ts_app.h"
 #include "socket_api/ts_server.h"
 
 static void echo(struct ts_stack *st, int fd, const struct sockaddr_in *peer, void *ctx)

@@ -3,8 +3,8 @@
  * library behind a command line. */
 #include <stdlib.h>
 
-#include "socket_api/ts_app.h"
-#include "socket_api/ts_http.h"
+#include "tools/lib/ts_app.h"
+#include "tools/lib/ts_http.h"
 
 int main(int argc, char **argv)
 {

@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "socket_api/ts_app.h"
+#include "tools/lib/ts_app.h"
 
 #define NC_BUF 65536
 #define NC_UDP_MAX 65507            /* largest UDP payload */

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "socket_api/ts_app.h"
+#include "tools/lib/ts_app.h"
 
 #define UC_MAX 65507                /* largest UDP payload */
 #define UC_TICK_MS 100

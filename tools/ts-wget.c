@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "socket_api/ts_app.h"
+#include "tools/lib/ts_app.h"
 
 #define WG_BUF 65536
 #define WG_LINE_MAX 8192            /* status, header or chunk-size line */

@@ -1,4 +1,4 @@
-/* socket_api/ts_services.h - the classic small services, and a web page,
+/* tools/lib/ts_services.h - the classic small services, and a web page,
  * on the public API (tapstack.h, ts_server.h, ts_http.h), as any
  * application would run them:
  *
@@ -14,8 +14,8 @@
  * ts_send, and drops whatever the peer sends.
  * Entry points: ts_services_start, ts_services_stop.
  */
-#ifndef TS_SOCKET_API_TS_SERVICES_H
-#define TS_SOCKET_API_TS_SERVICES_H
+#ifndef TS_TOOLS_LIB_TS_SERVICES_H
+#define TS_TOOLS_LIB_TS_SERVICES_H
 
 #include "socket_api/tapstack.h"
 

@@ -1,4 +1,4 @@
-/* socket_api/ts_app.h - what every tapstack app shares: the stack options,
+/* tools/lib/ts_app.h - what every tapstack app shares: the stack options,
  * --help, argument checks, opening the stack, and SIGINT/SIGTERM.
  *
  * Each app opens a stack of its own on a TAP. The options that say how
@@ -28,14 +28,16 @@
  * --help)", and exit with status 2; so does a stack that cannot be opened.
  * --help prints "Usage:", the app's help, the shared stack options
  * (ts_app_stack_usage) and the app's epilog, and exits 0.
- * Built with -DTS_BACKEND_KERNEL (the *-kernel programs) the options are
+ * Built for the kernel backend (the *-kernel programs) the options are
  * accepted and ignored, and --help says so.
+ * It lives in tools/lib, not in libtapstack: it calls exit() and installs
+ * signal handlers, which nothing linked into a user's program may do.
  * Entry points: ts_app_init, ts_app_option, ts_app_usage, ts_app_usage_error,
  * ts_app_port, ts_app_number, ts_app_ipv4, ts_app_open, ts_app_close,
  * ts_app_stopped, ts_app_wait, ts_app_fmt_addr.
  */
-#ifndef TS_SOCKET_API_TS_APP_H
-#define TS_SOCKET_API_TS_APP_H
+#ifndef TS_TOOLS_LIB_TS_APP_H
+#define TS_TOOLS_LIB_TS_APP_H
 
 #include <getopt.h>
 

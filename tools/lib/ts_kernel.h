@@ -1,13 +1,17 @@
-/* socket_api/ts_kernel.h - the tapstack API on the kernel's own sockets.
+/* tools/lib/ts_kernel.h - the tapstack API on the kernel's own sockets.
  *
- * A program compiled with -DTS_BACKEND_KERNEL gets this file from
- * socket_api/tapstack.h instead of the library's declarations: every ts_*
- * call is a static inline wrapper over the system call of the same name
+ * The -kernel build of a demo app: the Makefile compiles the app's source
+ * unchanged with `-include tools/lib/ts_kernel.h`, and every ts_* call
+ * becomes a static inline wrapper over the system call of the same name
  * (ts_socket -> socket(2), ts_poll -> poll(2), ts_fcntl -> fcntl(2), ...).
- * So one source builds twice, build/APP on tapstack and build/APP-kernel on
- * the kernel (the Makefile's *-kernel rule, which links the public-API
- * helpers ts_server.c, ts_app.c, ts_http.c but not libtapstack.a), and a
- * benchmark of the two compares the stacks and nothing else.
+ * This header stands in for socket_api/tapstack.h: it defines that
+ * header's include guard, so every later #include of it (by the app, by
+ * ts_server.h) is empty, and it defines TS_BACKEND_KERNEL for code that
+ * must tell the two builds apart (ts_app.c's --help). So one source builds
+ * twice, build/APP on tapstack and build/APP-kernel on the kernel (the
+ * Makefile's *-kernel rule links ts_server.c and tools/lib/ built the same
+ * way, not libtapstack.a), and a benchmark of the two compares the stacks
+ * and nothing else. The public header knows nothing of this file.
  *
  * The stack handle only keeps the signatures: ts_stack_open ignores its
  * configuration (no TAP, no address: --iface, --addr and the other stack
@@ -25,8 +29,16 @@
  *    same socket; ts_shutdown(SHUT_RDWR) first wakes it on both backends.
  * Like tapstack's, ts_send and ts_sendto never raise SIGPIPE (MSG_NOSIGNAL).
  */
-#ifndef TS_SOCKET_API_TS_KERNEL_H
-#define TS_SOCKET_API_TS_KERNEL_H
+#ifndef TS_TOOLS_LIB_TS_KERNEL_H
+#define TS_TOOLS_LIB_TS_KERNEL_H
+
+#ifdef TS_SOCKET_API_TAPSTACK_H
+#error "tools/lib/ts_kernel.h must come first: -include tools/lib/ts_kernel.h"
+#endif
+#define TS_SOCKET_API_TAPSTACK_H    /* stand in for socket_api/tapstack.h */
+#ifndef TS_BACKEND_KERNEL
+#define TS_BACKEND_KERNEL 1
+#endif
 
 #include <fcntl.h>
 #include <netinet/in.h>

@@ -1,8 +1,8 @@
-/* socket_api/ts_http.c - the HTTP/1.1 file server: read a request head
+/* tools/lib/ts_http.c - the HTTP/1.1 file server: read a request head
  * into a bounded buffer, parse it strictly, map its path into the docroot
  * without letting it out, answer, and go round again while the connection
  * is persistent. Only the public API (tapstack.h, ts_server.h) and libc. */
-#include "socket_api/ts_http.h"
+#include "tools/lib/ts_http.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,7 +1,7 @@
-/* socket_api/ts_app.c - the options, help, checks and signals every tapstack
+/* tools/lib/ts_app.c - the options, help, checks and signals every tapstack
  * app shares (see ts_app.h). Written on the public API only, so it builds
  * for the kernel backend too. */
-#include "socket_api/ts_app.h"
+#include "tools/lib/ts_app.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -29,7 +29,7 @@ const char ts_app_stack_usage[] =
 #ifdef TS_BACKEND_KERNEL
 "\n"
 "This is the -kernel build of the program: the same source on the kernel's\n"
-"own sockets (socket_api/ts_kernel.h). It accepts the stack options and\n"
+"own sockets (tools/lib/ts_kernel.h). It accepts the stack options and\n"
 "ignores them, and needs no privilege.\n"
 #else
 "\n"

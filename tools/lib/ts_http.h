@@ -1,4 +1,4 @@
-/* socket_api/ts_http.h - a small HTTP/1.1 file server on the public API.
+/* tools/lib/ts_http.h - a small HTTP/1.1 file server on the public API.
  *
  * Written only against tapstack.h and ts_server.h, as an application would
  * be: one thread per connection (ts_server), blocking ts_recv/ts_send.
@@ -36,8 +36,8 @@
  * Without a docroot, "/" is a built-in page and everything else 404.
  * Entry points: ts_http_start, ts_http_stop, ts_http_port.
  */
-#ifndef TS_SOCKET_API_TS_HTTP_H
-#define TS_SOCKET_API_TS_HTTP_H
+#ifndef TS_TOOLS_LIB_TS_HTTP_H
+#define TS_TOOLS_LIB_TS_HTTP_H
 
 #include <stdint.h>
 

@@ -1,6 +1,6 @@
-/* socket_api/ts_services.c - echo, discard, daytime and chargen over TCP,
+/* tools/lib/ts_services.c - echo, discard, daytime and chargen over TCP,
  * echo and daytime over UDP, and HTTP, as handlers on the public API. */
-#include "socket_api/ts_services.h"
+#include "tools/lib/ts_services.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -9,7 +9,7 @@
 #include <sys/time.h>
 #include <time.h>
 
-#include "socket_api/ts_http.h"
+#include "tools/lib/ts_http.h"
 #include "socket_api/ts_server.h"
 
 #define SVC_BUF 65536               /* echo and discard read this much */
