@@ -24,6 +24,18 @@ LIB_SRC := $(foreach d,$(LAYERS),$(wildcard $(d)/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB := $(BUILD)/libtapstack.a
 
+# libtapstack.so: the same sources built -fPIC into build/pic/, with
+# -fvisibility=hidden so that only what the public headers mark TS_API
+# (the ts_* API of tapstack.h and ts_server.h) is exported; every other
+# function stays internal to the library. The version is tapstack's own
+# (tools/tapstack.c); the soname's major number changes with the ABI.
+VERSION := $(shell sed -n 's/^\#define TAPSTACK_VERSION "\(.*\)"$$/\1/p' tools/tapstack.c)
+SO_MAJOR := 0
+SONAME := libtapstack.so.$(SO_MAJOR)
+SO_REAL := $(BUILD)/libtapstack.so.$(VERSION)
+SO_LINKS := $(BUILD)/$(SONAME) $(BUILD)/libtapstack.so
+PIC_OBJ := $(LIB_SRC:%.c=$(BUILD)/pic/%.o)
+
 # tools/lib/: what the programs share and a library user never needs (the
 # HTTP server, the demo services, the demo apps' command line, the kernel
 # backend). Linked into the tools, never into libtapstack.
@@ -42,7 +54,7 @@ ITEST_SRC := $(wildcard tests/integration/*.c)
 ITEST_BIN := $(ITEST_SRC:tests/integration/%.c=$(BUILD)/%)
 
 .PHONY: all check unit integration asan tsan clang check-layers demo deps clean bench
-all: $(LIB) $(TOOLS) $(UNIT) $(ITEST_BIN)
+all: $(LIB) $(SO_REAL) $(SO_LINKS) $(TOOLS) $(UNIT) $(ITEST_BIN)
 
 # Rebuild everything when the compiler or flags change (make CC=clang after a
 # gcc build must not link stale objects).
@@ -57,6 +69,17 @@ $(BUILD)/%.o: %.c $(FLAGS_STAMP)
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
+
+$(BUILD)/pic/%.o: %.c $(FLAGS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -fPIC -fvisibility=hidden -c $< -o $@
+
+$(SO_REAL): $(PIC_OBJ)
+	$(CC) $(CFLAGS_ALL) -shared -Wl,-soname,$(SONAME) -Wl,--no-undefined \
+	  -o $@ $^ $(LDLIBS_ALL)
+
+$(SO_LINKS): $(SO_REAL)
+	ln -sf $(notdir $<) $@
 
 $(TLIB): $(TLIB_OBJ)
 	@rm -f $@
@@ -148,5 +171,5 @@ bench: all
 clean:
 	rm -rf build
 
--include $(LIB_OBJ:.o=.d) $(TLIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) \
+-include $(LIB_OBJ:.o=.d) $(PIC_OBJ:.o=.d) $(TLIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) \
 	$(TOOL_SRC:%.c=$(BUILD)/%.d) $(ITEST_SRC:%.c=$(BUILD)/%.d)

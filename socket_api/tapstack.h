@@ -33,9 +33,10 @@
  * ts_getsockname, ts_getpeername, ts_fcntl, ts_poll; the socketserver-style
  * helper in socket_api/ts_server.h.
  *
- * The include guard TS_SOCKET_API_TAPSTACK_H is also what another
- * implementation of this API defines to stand in for this header (the demo
- * apps' kernel backend).
+ * Every declaration here is marked TS_API, the one set of symbols libtapstack.so
+ * exports (it is built with -fvisibility=hidden). The include guard
+ * TS_SOCKET_API_TAPSTACK_H is also what another implementation of this API
+ * defines to stand in for this header (the demo apps' kernel backend).
  */
 #ifndef TS_SOCKET_API_TAPSTACK_H
 #define TS_SOCKET_API_TAPSTACK_H
@@ -51,6 +52,19 @@
  * the library, so the one option value needed is defined here (Linux's). */
 #ifndef TCP_NODELAY
 #define TCP_NODELAY 1
+#endif
+
+/* The library's exported symbols: everything declared with TS_API. */
+#ifndef TS_API
+#if defined(__GNUC__) && __GNUC__ >= 4
+#define TS_API __attribute__((visibility("default")))
+#else
+#define TS_API
+#endif
+#endif
+
+#ifdef __cplusplus
+extern "C" {
 #endif
 
 struct netdev;
@@ -93,24 +107,24 @@ struct ts_stack_config {
 #define TS_FAULT_TX 0x2u
 #define TS_FAULT_BOTH (TS_FAULT_RX | TS_FAULT_TX)
 
-void ts_stack_config_init(struct ts_stack_config *cfg);
+TS_API void ts_stack_config_init(struct ts_stack_config *cfg);
 /* Start a stack and its thread. NULL with errno set on failure (EINVAL for
  * a bad address string, ENOENT/EPERM when the TAP cannot be opened). */
-struct ts_stack *ts_stack_open(const struct ts_stack_config *cfg);
+TS_API struct ts_stack *ts_stack_open(const struct ts_stack_config *cfg);
 /* Stop the thread, close every socket (connections still open are reset;
  * those the application already closed get up to 2 s to deliver their data
  * and FIN), flush the capture and free everything. Call it only when no other thread is still
  * inside (or about to enter) a ts_* call on this stack: stop and join your
  * threads first (ts_server_stop does so for a server). */
-void ts_stack_close(struct ts_stack *st);
+TS_API void ts_stack_close(struct ts_stack *st);
 /* Print every layer's counters, like `netstat -s`: the sections eth, arp,
  * ipv4, icmp, tcp, udp, pbuf, stack, and faults when faults are injected. */
-void ts_stack_counters(struct ts_stack *st, FILE *out);
+TS_API void ts_stack_counters(struct ts_stack *st, FILE *out);
 /* The name of the device the stack runs on ("tap0"). */
-const char *ts_stack_ifname(const struct ts_stack *st);
+TS_API const char *ts_stack_ifname(const struct ts_stack *st);
 /* 0 while the device works; else the positive errno with which it failed.
  * The stack then stops reading it (timers and sockets carry on). */
-int ts_stack_error(struct ts_stack *st);
+TS_API int ts_stack_error(struct ts_stack *st);
 
 /* Let other programs share this stack: serve the control socket NAME
  * ("@name": an abstract socket, private to the network namespace; else a
@@ -118,38 +132,45 @@ int ts_stack_error(struct ts_stack *st);
  * libtapstack-preload.so runs on it (tapstack-run). Only this process's
  * user and root may connect. Stops with ts_stack_close. 0, or -1 and errno
  * (EADDRINUSE: another stack serves that name; EBUSY: already serving). */
-int ts_stack_serve(struct ts_stack *st, const char *name);
+TS_API int ts_stack_serve(struct ts_stack *st, const char *name);
 
-int ts_socket(struct ts_stack *st, int domain, int type, int protocol);
-int ts_bind(struct ts_stack *st, int fd, const struct sockaddr *addr,
-            socklen_t len);
-int ts_listen(struct ts_stack *st, int fd, int backlog);
-int ts_accept(struct ts_stack *st, int fd, struct sockaddr *addr,
-              socklen_t *len);
-int ts_connect(struct ts_stack *st, int fd, const struct sockaddr *addr,
-               socklen_t len);
-ssize_t ts_send(struct ts_stack *st, int fd, const void *buf, size_t len,
-                int flags);
-ssize_t ts_recv(struct ts_stack *st, int fd, void *buf, size_t len, int flags);
-ssize_t ts_sendto(struct ts_stack *st, int fd, const void *buf, size_t len,
-                  int flags, const struct sockaddr *to, socklen_t tolen);
-ssize_t ts_recvfrom(struct ts_stack *st, int fd, void *buf, size_t len,
-                    int flags, struct sockaddr *from, socklen_t *fromlen);
-int ts_shutdown(struct ts_stack *st, int fd, int how);
-int ts_close(struct ts_stack *st, int fd);
-int ts_setsockopt(struct ts_stack *st, int fd, int level, int name,
-                  const void *val, socklen_t len);
-int ts_getsockopt(struct ts_stack *st, int fd, int level, int name, void *val,
-                  socklen_t *len);
-int ts_getsockname(struct ts_stack *st, int fd, struct sockaddr *addr,
-                   socklen_t *len);
-int ts_getpeername(struct ts_stack *st, int fd, struct sockaddr *addr,
-                   socklen_t *len);
+TS_API int ts_socket(struct ts_stack *st, int domain, int type, int protocol);
+TS_API int ts_bind(struct ts_stack *st, int fd, const struct sockaddr *addr,
+                   socklen_t len);
+TS_API int ts_listen(struct ts_stack *st, int fd, int backlog);
+TS_API int ts_accept(struct ts_stack *st, int fd, struct sockaddr *addr,
+                     socklen_t *len);
+TS_API int ts_connect(struct ts_stack *st, int fd,
+                      const struct sockaddr *addr, socklen_t len);
+TS_API ssize_t ts_send(struct ts_stack *st, int fd, const void *buf,
+                       size_t len, int flags);
+TS_API ssize_t ts_recv(struct ts_stack *st, int fd, void *buf, size_t len,
+                       int flags);
+TS_API ssize_t ts_sendto(struct ts_stack *st, int fd, const void *buf,
+                         size_t len, int flags, const struct sockaddr *to,
+                         socklen_t tolen);
+TS_API ssize_t ts_recvfrom(struct ts_stack *st, int fd, void *buf, size_t len,
+                           int flags, struct sockaddr *from,
+                           socklen_t *fromlen);
+TS_API int ts_shutdown(struct ts_stack *st, int fd, int how);
+TS_API int ts_close(struct ts_stack *st, int fd);
+TS_API int ts_setsockopt(struct ts_stack *st, int fd, int level, int name,
+                         const void *val, socklen_t len);
+TS_API int ts_getsockopt(struct ts_stack *st, int fd, int level, int name,
+                         void *val, socklen_t *len);
+TS_API int ts_getsockname(struct ts_stack *st, int fd, struct sockaddr *addr,
+                          socklen_t *len);
+TS_API int ts_getpeername(struct ts_stack *st, int fd, struct sockaddr *addr,
+                          socklen_t *len);
 /* F_GETFL and F_SETFL with O_NONBLOCK only. */
-int ts_fcntl(struct ts_stack *st, int fd, int cmd, int arg);
+TS_API int ts_fcntl(struct ts_stack *st, int fd, int cmd, int arg);
 /* poll(2) over this stack's sockets: POLLIN, POLLOUT, POLLERR, POLLHUP,
  * POLLNVAL; timeout in ms, -1 forever. Returns the number of entries with
  * events, 0 on time-out. */
-int ts_poll(struct ts_stack *st, struct pollfd *fds, nfds_t nfds, int timeout);
+TS_API int ts_poll(struct ts_stack *st, struct pollfd *fds, nfds_t nfds,
+                   int timeout);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -25,7 +25,13 @@
 #ifndef TS_SOCKET_API_TS_SERVER_H
 #define TS_SOCKET_API_TS_SERVER_H
 
-#include "socket_api/tapstack.h"
+/* Relative to this file, so it resolves both in the source tree and
+ * installed as <tapstack/ts_server.h>. */
+#include "tapstack.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 struct ts_server;
 
@@ -39,13 +45,17 @@ typedef void (*ts_dgram_handler)(struct ts_stack *st, int fd, const void *data,
 
 /* Listen on TCP port (0: any free port, see ts_server_port) and serve.
  * NULL with errno set on failure. */
-struct ts_server *ts_server_start(struct ts_stack *st, uint16_t port,
-                                  ts_conn_handler fn, void *ctx);
+TS_API struct ts_server *ts_server_start(struct ts_stack *st, uint16_t port,
+                                         ts_conn_handler fn, void *ctx);
 /* Bind UDP port and serve datagrams. NULL with errno set on failure. */
-struct ts_server *ts_server_start_udp(struct ts_stack *st, uint16_t port,
-                                      ts_dgram_handler fn, void *ctx);
+TS_API struct ts_server *ts_server_start_udp(struct ts_stack *st,
+                                             uint16_t port,
+                                             ts_dgram_handler fn, void *ctx);
 /* The port it serves on. */
-uint16_t ts_server_port(const struct ts_server *srv);
-void ts_server_stop(struct ts_server *srv);
+TS_API uint16_t ts_server_port(const struct ts_server *srv);
+TS_API void ts_server_stop(struct ts_server *srv);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -39,6 +39,7 @@
 #ifndef TS_BACKEND_KERNEL
 #define TS_BACKEND_KERNEL 1
 #endif
+#define TS_API                      /* nothing to export: all inline */
 
 #include <fcntl.h>
 #include <netinet/in.h>
