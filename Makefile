@@ -8,6 +8,9 @@
 #   make integration   integration tests only (private network namespaces)
 #   make asan          unit tests under AddressSanitizer + UBSan (build/asan/)
 #   make check-layers  fail if a file includes a higher layer (DESIGN.md §2)
+#   make install       programs, libraries, headers, pkg-config file and man
+#                      pages under PREFIX (/usr/local), below DESTDIR if set
+#   make uninstall     remove what make install puts there
 #   make demo          install packages, build, run the demo in a namespace
 #   make deps          install the Debian packages the build and tests need
 #   make CC=clang      the same with clang
@@ -53,7 +56,8 @@ UNIT := $(BUILD)/unit_tests
 ITEST_SRC := $(wildcard tests/integration/*.c)
 ITEST_BIN := $(ITEST_SRC:tests/integration/%.c=$(BUILD)/%)
 
-.PHONY: all check unit integration asan tsan clang check-layers demo deps clean bench
+.PHONY: all check unit integration asan tsan clang check-layers demo deps clean bench \
+	install uninstall
 all: $(LIB) $(SO_REAL) $(SO_LINKS) $(TOOLS) $(UNIT) $(ITEST_BIN)
 
 # Rebuild everything when the compiler or flags change (make CC=clang after a
@@ -173,3 +177,82 @@ clean:
 
 -include $(LIB_OBJ:.o=.d) $(PIC_OBJ:.o=.d) $(TLIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) \
 	$(TOOL_SRC:%.c=$(BUILD)/%.d) $(ITEST_SRC:%.c=$(BUILD)/%.d)
+
+# ---- make install, make uninstall -----------------------------------------
+# make install PREFIX=/usr/local [DESTDIR=/tmp/stage] puts
+#   $(PREFIX)/bin/               the programs of INSTALL_BIN
+#   $(PREFIX)/lib/               libtapstack.so.$(VERSION) with the links
+#                                libtapstack.so.$(SO_MAJOR) and libtapstack.so,
+#                                libtapstack.a, and the libraries of INSTALL_LIB
+#   $(PREFIX)/include/tapstack/  the public headers (tapstack.h, ts_server.h)
+#   $(PREFIX)/lib/pkgconfig/     tapstack.pc, made for this PREFIX
+#   $(PREFIX)/share/man/man1,3,8 the man pages of docs/man/: tapstack.3, and
+#                                NAME.1 or NAME.8 for each installed program
+# make uninstall with the same PREFIX and DESTDIR removes exactly those.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+
+# The lists to extend (with +=, anywhere in this Makefile) when a part
+# builds something to install. The shared host and preload work adds:
+#     INSTALL_BIN += $(BUILD)/tapstack-run
+#     INSTALL_LIB += $(BUILD)/libtapstack-preload.so
+# A program's man page, docs/man/NAME.1 or docs/man/NAME.8, installs with it.
+INSTALL_BIN += $(BUILD)/tapstack
+INSTALL_HEADERS := socket_api/tapstack.h socket_api/ts_server.h
+INSTALL_MAN = docs/man/tapstack.3 \
+	$(wildcard $(patsubst $(BUILD)/%,docs/man/%.[18],$(INSTALL_BIN)))
+
+# Refresh the loader's cache after a real install as root (the libraries go
+# to a directory it searches, such as /usr/local/lib); never for a DESTDIR.
+LDCONFIG = @if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && \
+	  command -v ldconfig >/dev/null; then ldconfig; fi
+
+define TAPSTACK_PC
+prefix=$(PREFIX)
+libdir=$(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))
+includedir=$(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))
+
+Name: tapstack
+Description: userspace TCP/IP stack on a Linux TAP device, BSD-like socket API
+Version: $(VERSION)
+Cflags: -I$${includedir}
+Libs: -L$${libdir} -ltapstack
+Libs.private: -lpcap -pthread
+endef
+export TAPSTACK_PC
+
+# Second expansion: the prerequisites see INSTALL_BIN and INSTALL_LIB as the
+# whole Makefile leaves them, also when they are extended further down.
+.SECONDEXPANSION:
+install: $$(INSTALL_BIN) $$(INSTALL_LIB) $(SO_REAL) $(LIB)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \
+	  $(DESTDIR)$(INCLUDEDIR)/tapstack $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 0755 $(INSTALL_BIN) $(DESTDIR)$(BINDIR)/
+	install -m 0755 $(SO_REAL) $(INSTALL_LIB) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(notdir $(SO_REAL)) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libtapstack.so
+	install -m 0644 $(LIB) $(DESTDIR)$(LIBDIR)/
+	install -m 0644 $(INSTALL_HEADERS) $(DESTDIR)$(INCLUDEDIR)/tapstack/
+	printf '%s\n' "$$TAPSTACK_PC" > $(DESTDIR)$(PKGCONFIGDIR)/tapstack.pc
+	chmod 0644 $(DESTDIR)$(PKGCONFIGDIR)/tapstack.pc
+	for m in $(INSTALL_MAN); do \
+	  d=$(DESTDIR)$(MANDIR)/man$${m##*.}; \
+	  install -d $$d && install -m 0644 $$m $$d/ || exit 1; \
+	done
+	$(LDCONFIG)
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(INSTALL_BIN)))
+	rm -f $(addprefix $(DESTDIR)$(LIBDIR)/,$(notdir $(SO_REAL) $(INSTALL_LIB) \
+	  $(LIB)) $(SONAME) libtapstack.so)
+	rm -f $(addprefix $(DESTDIR)$(INCLUDEDIR)/tapstack/,$(notdir $(INSTALL_HEADERS)))
+	rmdir $(DESTDIR)$(INCLUDEDIR)/tapstack 2>/dev/null || true
+	rm -f $(DESTDIR)$(PKGCONFIGDIR)/tapstack.pc
+	for m in $(INSTALL_MAN); do \
+	  rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; \
+	done
+	$(LDCONFIG)

@@ -33,7 +33,9 @@
  * ts_getsockname, ts_getpeername, ts_fcntl, ts_poll; the socketserver-style
  * helper in socket_api/ts_server.h.
  *
- * Every declaration here is marked TS_API, the one set of symbols libtapstack.so
+ * Installed (make install) as <tapstack/tapstack.h>, with ts_server.h next
+ * to it; `pkg-config --cflags --libs tapstack` gives the flags. Every
+ * declaration here is marked TS_API, the one set of symbols libtapstack.so
  * exports (it is built with -fvisibility=hidden). The include guard
  * TS_SOCKET_API_TAPSTACK_H is also what another implementation of this API
  * defines to stand in for this header (the demo apps' kernel backend).
