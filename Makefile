@@ -11,6 +11,8 @@
 #   make install       programs, libraries, headers, pkg-config file and man
 #                      pages under PREFIX (/usr/local), below DESTDIR if set
 #   make uninstall     remove what make install puts there
+#   make check-install install into a temporary DESTDIR, build a program on
+#                      it with pkg-config (shared and static), uninstall
 #   make demo          install packages, build, run the demo in a namespace
 #   make deps          install the Debian packages the build and tests need
 #   make CC=clang      the same with clang
@@ -57,7 +59,7 @@ ITEST_SRC := $(wildcard tests/integration/*.c)
 ITEST_BIN := $(ITEST_SRC:tests/integration/%.c=$(BUILD)/%)
 
 .PHONY: all check unit integration asan tsan clang check-layers demo deps clean bench \
-	install uninstall
+	install uninstall check-install
 all: $(LIB) $(SO_REAL) $(SO_LINKS) $(TOOLS) $(UNIT) $(ITEST_BIN)
 
 # Rebuild everything when the compiler or flags change (make CC=clang after a
@@ -107,6 +109,8 @@ integration: $(TOOLS) $(ITEST_BIN)
 check: all check-layers
 	@echo "== unit tests (gcc)"
 	$(UNIT)
+	@echo "== install and uninstall"
+	$(MAKE) --no-print-directory check-install
 	@echo "== unit tests (clang)"
 	$(MAKE) --no-print-directory clang
 	@echo "== unit tests (ASan + UBSan)"
@@ -161,6 +165,9 @@ $(BUILD)/%-kernel: $(BUILD)/kernel/tools/%.o $(KHELPER_LIB)
 
 check-layers:
 	@tools/check-layers.sh
+
+check-install: all
+	BUILD=$(BUILD) MAKE="$(MAKE)" tests/install/run.sh
 
 deps:
 	@tools/install-deps.sh

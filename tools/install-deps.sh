@@ -2,12 +2,13 @@
 # tools/install-deps.sh - install the Debian packages tapstack needs, if any
 # are missing: the build (compilers, libpcap, CUnit), the tests and the demo
 # (iproute2, ping, arping, tshark, tcpdump, curl, nc, iperf3, setpriv from
-# util-linux). Runs apt-get only when a package is missing, so it is quick
-# on a machine that has them all.
+# util-linux), and what the install test uses (pkg-config, groff, man).
+# Runs apt-get only when a package is missing, so it is quick on a machine
+# that has them all.
 set -u
 pkgs="make gcc clang libclang-rt-14-dev libpcap-dev libcunit1-dev iproute2
       iputils-ping iputils-arping tshark tcpdump netcat-openbsd procps python3
-      curl wrk iperf3 util-linux"
+      curl wrk iperf3 util-linux pkg-config groff-base man-db"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
