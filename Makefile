@@ -35,6 +35,9 @@ LIB := $(BUILD)/libtapstack.a
 # function stays internal to the library. The version is tapstack's own
 # (tools/tapstack.c); the soname's major number changes with the ABI.
 VERSION := $(shell sed -n 's/^\#define TAPSTACK_VERSION "\(.*\)"$$/\1/p' tools/tapstack.c)
+ifeq ($(VERSION),)
+$(error cannot read '#define TAPSTACK_VERSION "X.Y.Z"' from tools/tapstack.c)
+endif
 SO_MAJOR := 0
 SONAME := libtapstack.so.$(SO_MAJOR)
 SO_REAL := $(BUILD)/libtapstack.so.$(VERSION)
