@@ -32,7 +32,7 @@
 #define TS_CTL_MAGIC 0x31435354u       /* "TSC1" */
 #define TS_CTL_VERSION 1u
 #define TS_CTL_ADDR_MAX 28              /* sizeof(struct sockaddr_in6) */
-#define TS_CTL_OPT_MAX 32               /* option values (struct linger, timeval, int) */
+#define TS_CTL_OPT_MAX 256              /* option values (int, linger, timeval, tcp_info) */
 #define TS_CTL_IDENT_MAX 32             /* descriptors per TS_OP_IDENTIFY */
 
 /* The environment variable tapstack-run sets: the control socket's name,

@@ -8,6 +8,7 @@
  * ts_opts_apply.
  */
 #include "socket_api/ts_internal.h"
+#include "socket_api/ts_tcpinfo.h"
 
 #include <errno.h>
 #include <string.h>
@@ -215,6 +216,40 @@ static int ts_get_tcp_int(struct ts_sock *s, int name, int *v)
     }
 }
 
+/* Linux numbers its TCP states in its own order (include/net/tcp_states.h). */
+static uint8_t ts_linux_state(enum tcp_state st)
+{
+    static const uint8_t map[] = {
+        [TCP_CLOSED] = 7, [TCP_LISTEN] = 10, [TCP_SYN_SENT] = 2,
+        [TCP_SYN_RECEIVED] = 3, [TCP_ESTABLISHED] = 1, [TCP_FIN_WAIT_1] = 4,
+        [TCP_FIN_WAIT_2] = 5, [TCP_CLOSE_WAIT] = 8, [TCP_CLOSING] = 11,
+        [TCP_LAST_ACK] = 9, [TCP_TIME_WAIT] = 6,
+    };
+    return (unsigned)st < sizeof map ? map[st] : 7;
+}
+
+static int ts_get_tcp_info(struct ts_sock *s, void *val, socklen_t *len)
+{
+    struct ts_tcpinfo_src src;
+    memset(&src, 0, sizeof src);
+    src.linux_state = s->kind == TS_LISTEN ? 10 : 7;
+    if (s->kind == TS_CONN) {
+        struct tcp_conn_info ci;
+        tcp_conn_info(s->c, &ci);
+        src = (struct ts_tcpinfo_src){
+            .linux_state = ts_linux_state(ci.state),
+            .retransmits = (uint8_t)ci.retries, .probes = (uint8_t)ci.probes,
+            .snd_ws = ci.snd_ws, .rcv_ws = ci.rcv_ws,
+            .sack = (uint8_t)ci.sack, .wscale = (uint8_t)ci.wscale,
+            .rto = ci.rto_us, .ato = ci.ato_us, .rtt = ci.rtt_us,
+            .rttvar = ci.rttvar_us, .mss = ci.mss, .cwnd = ci.cwnd,
+            .ssthresh = ci.ssthresh, .rcv_space = ci.rcv_wnd,
+            .in_flight = ci.in_flight, .total_retrans = ci.total_retrans,
+        };
+    }
+    return ts_tcpinfo_put(&src, val, len);
+}
+
 int ts_getsockopt_locked(struct ts_sock *s, int level, int name,
                          void *val, socklen_t *len)
 {
@@ -228,6 +263,8 @@ int ts_getsockopt_locked(struct ts_sock *s, int level, int name,
         struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
         return ts_put(val, len, &tv, sizeof tv);
     }
+    if (level == IPPROTO_TCP && name == TS_TCP_INFO && s->type == SOCK_STREAM)
+        return ts_get_tcp_info(s, val, len);
     if (level == SOL_SOCKET)
         rc = ts_get_sol_int(s, name, &v);
     else if (level == IPPROTO_TCP && s->type == SOCK_STREAM)

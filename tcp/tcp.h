@@ -200,4 +200,17 @@ void tcp_conn_addrs(const struct tcp_conn *c, uint32_t *laddr, uint16_t *lport,
                     uint32_t *raddr, uint16_t *rport);
 const char *tcp_state_name(enum tcp_state s);
 
+/* What `ss -i` and TCP_INFO show of a connection. Times in microseconds,
+ * windows in bytes. */
+struct tcp_conn_info {
+    enum tcp_state state;
+    unsigned retries, probes;       /* consecutive RTOs, probes unanswered */
+    uint32_t rto_us, ato_us, rtt_us, rttvar_us;
+    uint32_t mss, peer_mss_seen, cwnd, ssthresh;
+    uint32_t snd_wnd, rcv_wnd, in_flight, total_retrans;
+    uint8_t snd_ws, rcv_ws;
+    int sack, wscale;
+};
+void tcp_conn_info(const struct tcp_conn *c, struct tcp_conn_info *out);
+
 #endif

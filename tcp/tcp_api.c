@@ -293,6 +293,30 @@ void tcp_set_ip_opts(struct tcp_conn *c, uint8_t ttl, uint8_t tos)
     c->tos = tos;
 }
 
+void tcp_conn_info(const struct tcp_conn *c, struct tcp_conn_info *o)
+{
+    memset(o, 0, sizeof *o);
+    o->state = (enum tcp_state)c->state;
+    o->retries = c->retries;
+    o->probes = c->probes;
+    o->rto_us = c->rto * 1000u;
+    o->ato_us = c->t->cfg.delack_ms * 1000u;
+    o->rtt_us = c->srtt * 1000u;
+    o->rttvar_us = c->rttvar * 1000u;
+    o->mss = c->mss;
+    o->peer_mss_seen = c->mss;
+    o->cwnd = c->cwnd;
+    o->ssthresh = c->ssthresh;
+    o->snd_wnd = c->snd_wnd;
+    o->rcv_wnd = c->rcv_adv - c->rcv_nxt;
+    o->in_flight = c->snd_nxt - c->snd_una;
+    o->total_retrans = c->total_retrans;
+    o->snd_ws = c->snd_ws;
+    o->rcv_ws = c->rcv_ws;
+    o->sack = (c->flags & TCP_F_SACK_OK) != 0;
+    o->wscale = (c->flags & TCP_F_WS_OK) != 0;
+}
+
 uint16_t tcp_conn_mss(const struct tcp_conn *c)
 {
     return c->mss;

@@ -83,6 +83,7 @@ struct tcp_conn {
     uint32_t ka_idle, ka_intvl;
     unsigned ka_count;
     uint8_t ttl, tos;
+    uint32_t total_retrans;         /* segments sent again (TCP_INFO) */
     struct tcp_ring snd, rcv;
     struct tcp_ooo ooo;             /* receiver: data held past a gap */
     uint32_t ooo_recent;            /* start of the last such segment */

@@ -464,6 +464,7 @@ static void tcp_in_sync(struct tcp_conn *c, struct tcp_seg *s)
         !(s->h.flags & TCP_ACK) && seq0 == c->irs) {
         c->snd_nxt = c->iss;        /* our SYN-ACK was lost: send it again */
         c->t->stats.retransmits++;
+        c->total_retrans++;
         tcp_output(c);
         return;
     }

@@ -244,6 +244,7 @@ static int tcp_output_one(struct tcp_conn *c, int force)
     c->snd_nxt += n + (uint32_t)fin;
     if (seq_lt(seq, c->snd_max)) {
         c->t->stats.retransmits++;
+        c->total_retrans++;
         c->flags &= ~TCP_F_RTT_TIMING;      /* Karn: no sample from these */
     } else if (!(c->flags & TCP_F_RTT_TIMING)) {
         c->flags |= TCP_F_RTT_TIMING;
@@ -288,8 +289,10 @@ void tcp_retransmit_first(struct tcp_conn *c)
     if (n == 0 && !fin)
         return;
     uint8_t flags = TCP_ACK | (fin ? TCP_FIN : 0) | (n ? TCP_PSH : 0);
-    if (tcp_xmit(c, c->snd_una, flags, NULL, 0, n) == 0)
+    if (tcp_xmit(c, c->snd_una, flags, NULL, 0, n) == 0) {
         c->t->stats.retransmits++;
+        c->total_retrans++;
+    }
     c->flags &= ~TCP_F_RTT_TIMING;
 }
 
@@ -359,6 +362,7 @@ void tcp_sack_retransmit(struct tcp_conn *c)
         if (tcp_xmit(c, seq, TCP_ACK, NULL, seq - c->snd_una, n) < 0)
             break;
         c->t->stats.retransmits++;
+        c->total_retrans++;
         c->rexmit_next = seq + n;
         pipe += n;
     }

@@ -121,8 +121,10 @@ static void tcp_rto_expired(struct tcp_conn *c)
     }
     c->snd_nxt = tcp_syn_state(c) ? c->iss : c->snd_una;
     c->rto_at = TS_NEVER;
-    if (tcp_syn_state(c))
-        t->stats.retransmits++;     /* the SYN or SYN-ACK goes again (data
+    if (tcp_syn_state(c)) {
+        t->stats.retransmits++;
+        c->total_retrans++;
+    }     /* the SYN or SYN-ACK goes again (data
                                        is counted as it is resent) */
     tcp_output(c);
 }

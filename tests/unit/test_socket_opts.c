@@ -213,6 +213,17 @@ static void test_sockopt_more(void)
     int s = af_accept(f->b, l);
     CU_ASSERT_EQUAL(af_getint(f->b, s, IPPROTO_TCP, TCP_KEEPIDLE), 44);
     CU_ASSERT_EQUAL(af_getint(f->a, t, IPPROTO_TCP, TCP_MAXSEG), 1460);
+    struct tcp_info ti;
+    socklen_t tl = sizeof ti;
+    CU_ASSERT_EQUAL(ts_getsockopt(f->a, t, IPPROTO_TCP, TCP_INFO, &ti, &tl), 0);
+    CU_ASSERT_EQUAL(tl, sizeof ti);
+    CU_ASSERT_EQUAL(ti.tcpi_state, 1);          /* Linux's TCP_ESTABLISHED */
+    CU_ASSERT_EQUAL(ti.tcpi_snd_mss, 1460);
+    CU_ASSERT(ti.tcpi_snd_cwnd >= 1);
+    CU_ASSERT(ti.tcpi_rto >= 200000);
+    tl = 8;                                     /* truncated, as Linux does */
+    CU_ASSERT_EQUAL(ts_getsockopt(f->a, t, IPPROTO_TCP, TCP_INFO, &ti, &tl), 0);
+    CU_ASSERT_EQUAL(tl, 8);
     af_close(f);
 }
 

@@ -8,7 +8,7 @@ NAME is the socket: "@name" for an abstract one, else a path. CASE:
   valid        a well-formed TS_OP_SOCKET (AF_INET, SOCK_STREAM): must be
                answered rc 0 with one descriptor (proves the client speaks
                the protocol, so the refusals below mean something)
-  garbage      88 random bytes (the size of a request, no magic)
+  garbage      312 random bytes (the size of a request, no magic)
   truncated    the first 40 bytes of a valid request
   oversized    a valid request followed by garbage, 8,192 bytes in all
   bad-version  the right magic, version 99
@@ -35,8 +35,8 @@ import sys
 
 MAGIC, VERSION = 0x31435354, 1
 OP_SOCKET, OP_BIND, OP_SETOPT, OP_GETOPT, OP_IDENTIFY = 1, 2, 6, 7, 9
-REQ = struct.Struct("=IHH3iI28sI32s")      # struct ts_ctl_req, 88 bytes
-REP = struct.Struct("=Ii3iI28sI32s")       # struct ts_ctl_rep, 88 bytes
+REQ = struct.Struct("=IHH3iI28sI256s")     # struct ts_ctl_req, 312 bytes
+REP = struct.Struct("=Ii3iI28sI256s")      # struct ts_ctl_rep, 312 bytes
 
 
 def req(op, args=(0, 0, 0), addrlen=0, addr=b"", optlen=0, opt=b"", magic=MAGIC, version=VERSION):
