@@ -20,7 +20,9 @@ CFLAGS_ALL = $(CFLAGS_BASE) $(OPT) $(SANITIZE) $(CFLAGS)
 LDLIBS_ALL = -lpcap -pthread $(LDLIBS)
 
 LAYERS := core eth arp ipv4 udp tcp socket_api
-LIB_SRC := $(foreach d,$(LAYERS),$(wildcard $(d)/*.c))
+# The preload library's sources are not the stack's (see the preload block).
+LIB_SRC := $(filter-out socket_api/ts_preload%.c,\
+	$(foreach d,$(LAYERS),$(wildcard $(d)/*.c)))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB := $(BUILD)/libtapstack.a
 
@@ -88,15 +90,16 @@ asan:
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build/asan/unit_tests
 
 # make tsan: the socket API suites (the multi-threaded ones: stack threads,
-# application threads, ts_server) under ThreadSanitizer, built with clang
-# in build/tsan/. Each suite runs on its own; any report fails the target.
+# application threads, ts_server) and the preload library's table under
+# ThreadSanitizer, built with clang in build/tsan/. Each suite runs on its
+# own; any report fails the target.
 tsan:
 	@echo "== socket API suites (TSan)"
 	$(MAKE) --no-print-directory CC=clang BUILD=build/tsan OPT="-O1 -g" \
 	  SANITIZE="-fsanitize=thread -fno-omit-frame-pointer" \
 	  build/tsan/unit_tests
 	for s in socket_api socket_opts socket_io socket_udp socket_poll \
-	         socket_threads; do \
+	         socket_threads preload_fd; do \
 	  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
 	    build/tsan/unit_tests $$s || exit 1; \
 	done
@@ -120,6 +123,14 @@ $(KHELPER_LIB): $(KHELPER_OBJ)
 $(BUILD)/%-kernel: $(BUILD)/kernel/tools/%.o $(KHELPER_LIB)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(KHELPER_LIB) $(LDLIBS)
 -include $(KAPPS:$(BUILD)/%-kernel=$(BUILD)/kernel/tools/%.d) $(KHELPER_OBJ:.o=.d)
+
+# libtapstack-preload.so and tapstack-run (issue 7): unmodified programs on
+# a running tapstack. The unit tests link the parts of the library that
+# interpose nothing (PRELOAD_CORE).
+PRELOAD_CORE := $(patsubst %,$(BUILD)/socket_api/ts_preload_%.o,fd ctl real)
+UNIT_OBJ += $(PRELOAD_CORE)
+$(UNIT): $(PRELOAD_CORE)
+$(UNIT): LDLIBS_ALL += -ldl
 
 check-layers:
 	@tools/check-layers.sh

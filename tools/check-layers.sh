@@ -6,6 +6,10 @@
 # and tcp and udp never include each other. tools/ and tests/ may include
 # anything. Every `#include "dir/file.h"` line of every layer is checked
 # against the allowed set of its directory.
+#
+# The preload library (socket_api/ts_preload*) runs inside other people's
+# programs and never links the stack: it may include only the control
+# protocol (socket_api/ts_ctl_proto.h) and its own headers.
 set -u
 cd "$(dirname "$0")/.." || exit 2
 
@@ -30,6 +34,17 @@ for layer in core eth arp ipv4 udp tcp socket_api; do
         checked=$((checked + 1))
         while IFS= read -r line; do
             inc=${line#*\"}
+            inc=${inc%%\"*}
+            case "$f" in
+            socket_api/ts_preload*)
+                case "$inc" in
+                socket_api/ts_ctl_proto.h|socket_api/ts_preload*.h) ;;
+                *) echo "check-layers: $f includes $inc (the preload library" \
+                        "may use only ts_ctl_proto.h and its own headers)"
+                   bad=$((bad + 1)) ;;
+                esac
+                continue ;;
+            esac
             dir=${inc%%/*}
             [ "$dir" = "$inc" ] && continue      # same-directory include
             case "$ok" in
