@@ -124,13 +124,29 @@ $(BUILD)/%-kernel: $(BUILD)/kernel/tools/%.o $(KHELPER_LIB)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(KHELPER_LIB) $(LDLIBS)
 -include $(KAPPS:$(BUILD)/%-kernel=$(BUILD)/kernel/tools/%.d) $(KHELPER_OBJ:.o=.d)
 
-# libtapstack-preload.so and tapstack-run (issue 7): unmodified programs on
-# a running tapstack. The unit tests link the parts of the library that
-# interpose nothing (PRELOAD_CORE).
+# libtapstack-preload.so (issue 7): unmodified programs on
+# a running tapstack. The library is built from its own sources only (never
+# libtapstack: it runs inside other people's programs) as -fPIC objects in
+# $(BUILD)/pic/, with every symbol hidden but the C library functions it
+# interposes. The unit tests link the parts that interpose nothing
+# (PRELOAD_CORE).
+PRELOAD_SRC := $(wildcard socket_api/ts_preload*.c)
+PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(BUILD)/pic/%.o)
+PRELOAD_SO := $(BUILD)/libtapstack-preload.so
 PRELOAD_CORE := $(patsubst %,$(BUILD)/socket_api/ts_preload_%.o,fd ctl real)
+all: $(PRELOAD_SO)
+$(BUILD)/pic/%.o: %.c $(FLAGS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -fPIC -fvisibility=hidden -c $< -o $@
+# -z defs catches a missing symbol at link time; a sanitizer's runtime is
+# the executable's, so sanitized builds leave it undefined in the .so.
+$(PRELOAD_SO): $(PRELOAD_OBJ)
+	$(CC) $(CFLAGS_ALL) -shared $(if $(SANITIZE),,-Wl,-z,defs) \
+	  -o $@ $^ -ldl -pthread $(LDLIBS)
 UNIT_OBJ += $(PRELOAD_CORE)
 $(UNIT): $(PRELOAD_CORE)
 $(UNIT): LDLIBS_ALL += -ldl
+-include $(PRELOAD_OBJ:.o=.d)
 
 check-layers:
 	@tools/check-layers.sh
