@@ -124,7 +124,7 @@ $(BUILD)/%-kernel: $(BUILD)/kernel/tools/%.o $(KHELPER_LIB)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(KHELPER_LIB) $(LDLIBS)
 -include $(KAPPS:$(BUILD)/%-kernel=$(BUILD)/kernel/tools/%.d) $(KHELPER_OBJ:.o=.d)
 
-# libtapstack-preload.so (issue 7): unmodified programs on
+# libtapstack-preload.so and tapstack-run (issue 7): unmodified programs on
 # a running tapstack. The library is built from its own sources only (never
 # libtapstack: it runs inside other people's programs) as -fPIC objects in
 # $(BUILD)/pic/, with every symbol hidden but the C library functions it
@@ -134,7 +134,8 @@ PRELOAD_SRC := $(wildcard socket_api/ts_preload*.c)
 PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(BUILD)/pic/%.o)
 PRELOAD_SO := $(BUILD)/libtapstack-preload.so
 PRELOAD_CORE := $(patsubst %,$(BUILD)/socket_api/ts_preload_%.o,fd ctl real)
-all: $(PRELOAD_SO)
+TSRUN := $(BUILD)/tapstack-run
+all: $(PRELOAD_SO) $(TSRUN)
 $(BUILD)/pic/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -fPIC -fvisibility=hidden -c $< -o $@
@@ -143,6 +144,8 @@ $(BUILD)/pic/%.o: %.c $(FLAGS_STAMP)
 $(PRELOAD_SO): $(PRELOAD_OBJ)
 	$(CC) $(CFLAGS_ALL) -shared $(if $(SANITIZE),,-Wl,-z,defs) \
 	  -o $@ $^ -ldl -pthread $(LDLIBS)
+$(TSRUN): $(BUILD)/tools/tapstack-run.o
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDLIBS)
 UNIT_OBJ += $(PRELOAD_CORE)
 $(UNIT): $(PRELOAD_CORE)
 $(UNIT): LDLIBS_ALL += -ldl
