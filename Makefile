@@ -90,16 +90,17 @@ asan:
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build/asan/unit_tests
 
 # make tsan: the socket API suites (the multi-threaded ones: stack threads,
-# application threads, ts_server) and the preload library's table under
-# ThreadSanitizer, built with clang in build/tsan/. Each suite runs on its
-# own; any report fails the target.
+# application threads, ts_server) and the preload library's (its table,
+# its control connection, a fake host thread) under ThreadSanitizer, built
+# with clang in build/tsan/. Each suite runs on its own; any report fails
+# the target.
 tsan:
 	@echo "== socket API suites (TSan)"
 	$(MAKE) --no-print-directory CC=clang BUILD=build/tsan OPT="-O1 -g" \
 	  SANITIZE="-fsanitize=thread -fno-omit-frame-pointer" \
 	  build/tsan/unit_tests
 	for s in socket_api socket_opts socket_io socket_udp socket_poll \
-	         socket_threads preload_fd; do \
+	         socket_threads preload_fd preload; do \
 	  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
 	    build/tsan/unit_tests $$s || exit 1; \
 	done
@@ -129,7 +130,7 @@ $(BUILD)/%-kernel: $(BUILD)/kernel/tools/%.o $(KHELPER_LIB)
 # libtapstack: it runs inside other people's programs) as -fPIC objects in
 # $(BUILD)/pic/, with every symbol hidden but the C library functions it
 # interposes. The unit tests link the parts that interpose nothing
-# (PRELOAD_CORE).
+# (PRELOAD_CORE) and run the .so and tapstack-run in child processes.
 PRELOAD_SRC := $(wildcard socket_api/ts_preload*.c)
 PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(BUILD)/pic/%.o)
 PRELOAD_SO := $(BUILD)/libtapstack-preload.so
@@ -147,7 +148,7 @@ $(PRELOAD_SO): $(PRELOAD_OBJ)
 $(TSRUN): $(BUILD)/tools/tapstack-run.o
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDLIBS)
 UNIT_OBJ += $(PRELOAD_CORE)
-$(UNIT): $(PRELOAD_CORE)
+$(UNIT): $(PRELOAD_CORE) $(PRELOAD_SO) $(TSRUN)
 $(UNIT): LDLIBS_ALL += -ldl
 -include $(PRELOAD_OBJ:.o=.d)
 
