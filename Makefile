@@ -25,7 +25,9 @@ CFLAGS_ALL = $(CFLAGS_BASE) $(OPT) $(SANITIZE) $(CFLAGS)
 LDLIBS_ALL = -lpcap -pthread $(LDLIBS)
 
 LAYERS := core eth arp ipv4 udp tcp socket_api
-LIB_SRC := $(foreach d,$(LAYERS),$(wildcard $(d)/*.c))
+# The preload library's sources are not the stack's (see the preload block).
+LIB_SRC := $(filter-out socket_api/ts_preload%.c,\
+	$(foreach d,$(LAYERS),$(wildcard $(d)/*.c)))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB := $(BUILD)/libtapstack.a
 
@@ -133,15 +135,17 @@ asan:
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build/asan/unit_tests
 
 # make tsan: the socket API suites (the multi-threaded ones: stack threads,
-# application threads, ts_server) under ThreadSanitizer, built with clang
-# in build/tsan/. Each suite runs on its own; any report fails the target.
+# application threads, ts_server) and the preload library's (its table,
+# its control connection, a fake host thread) under ThreadSanitizer, built
+# with clang in build/tsan/. Each suite runs on its own; any report fails
+# the target.
 tsan:
 	@echo "== socket API suites (TSan)"
 	$(MAKE) --no-print-directory CC=clang BUILD=build/tsan OPT="-O1 -g" \
 	  SANITIZE="-fsanitize=thread -fno-omit-frame-pointer" \
 	  build/tsan/unit_tests
 	for s in socket_api socket_opts socket_io socket_udp socket_poll \
-	         socket_threads host; do \
+	         socket_threads host preload_fd preload; do \
 	  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
 	    build/tsan/unit_tests $$s || exit 1; \
 	done
@@ -165,6 +169,33 @@ $(KHELPER_LIB): $(KHELPER_OBJ)
 $(BUILD)/%-kernel: $(BUILD)/kernel/tools/%.o $(KHELPER_LIB)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(KHELPER_LIB) $(LDLIBS)
 -include $(KAPPS:$(BUILD)/%-kernel=$(BUILD)/kernel/tools/%.d) $(KHELPER_OBJ:.o=.d)
+
+# libtapstack-preload.so and tapstack-run (issue 7): unmodified programs on
+# a running tapstack. The library is built from its own sources only (never
+# libtapstack: it runs inside other people's programs) as -fPIC objects in
+# $(BUILD)/pic/, with every symbol hidden but the C library functions it
+# interposes. The unit tests link the parts that interpose nothing
+# (PRELOAD_CORE) and run the .so and tapstack-run in child processes.
+PRELOAD_SRC := $(wildcard socket_api/ts_preload*.c)
+PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(BUILD)/pic/%.o)
+PRELOAD_SO := $(BUILD)/libtapstack-preload.so
+PRELOAD_CORE := $(patsubst %,$(BUILD)/socket_api/ts_preload_%.o,fd ctl real)
+TSRUN := $(BUILD)/tapstack-run
+all: $(PRELOAD_SO) $(TSRUN)
+INSTALL_BIN += $(TSRUN)
+INSTALL_LIB += $(PRELOAD_SO)
+# ($(BUILD)/pic/%.o, -fPIC -fvisibility=hidden, is the rule libtapstack.so
+# uses too.) -z defs catches a missing symbol at link time; a sanitizer's runtime is
+# the executable's, so sanitized builds leave it undefined in the .so.
+$(PRELOAD_SO): $(PRELOAD_OBJ)
+	$(CC) $(CFLAGS_ALL) -shared $(if $(SANITIZE),,-Wl,-z,defs) \
+	  -o $@ $^ -ldl -pthread $(LDLIBS)
+$(TSRUN): $(BUILD)/tools/tapstack-run.o
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDLIBS)
+UNIT_OBJ += $(PRELOAD_CORE)
+$(UNIT): $(PRELOAD_CORE) $(PRELOAD_SO) $(TSRUN)
+$(UNIT): LDLIBS_ALL += -ldl
+-include $(PRELOAD_OBJ:.o=.d)
 
 check-layers:
 	@tools/check-layers.sh

@@ -9,6 +9,10 @@
 # nothing in the library may include tools/. tools/*.c and tests/ may
 # include anything. Every `#include "dir/file.h"` line of every layer is
 # checked against the allowed set of its directory.
+#
+# The preload library (socket_api/ts_preload*) runs inside other people's
+# programs and never links the stack: it may include only the control
+# protocol (socket_api/ts_ctl_proto.h) and its own headers.
 set -u
 cd "$(dirname "$0")/.." || exit 2
 
@@ -35,6 +39,16 @@ for layer in core eth arp ipv4 udp tcp socket_api tools/lib; do
         while IFS= read -r line; do
             inc=${line#*\"}
             inc=${inc%%\"*}
+            case "$f" in
+            socket_api/ts_preload*)
+                case "$inc" in
+                socket_api/ts_ctl_proto.h|socket_api/ts_preload*.h) ;;
+                *) echo "check-layers: $f includes $inc (the preload library" \
+                        "may use only ts_ctl_proto.h and its own headers)"
+                   bad=$((bad + 1)) ;;
+                esac
+                continue ;;
+            esac
             dir=${inc%%/*}
             [ "$dir" = "$inc" ] && continue      # same-directory include
             case "$ok" in
