@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,6 +159,34 @@ void ts_host_release(struct ts_hsock *hs, int abort)
     hs->dnext = hs->h->released;
     hs->h->released = hs;
     hs->h->stats.sockets_now--;
+}
+
+static uint16_t ts_host_port_of(const struct ts_sock *s)
+{
+    uint32_t a;
+    uint16_t p = s->bport;
+    if (s->kind == TS_UDP)
+        udp_sock_addr(s->u, &a, &p);
+    return p;
+}
+
+int ts_host_reap_port(struct ts_host *h, int type, uint16_t port)
+{
+    int n = 0;
+    for (unsigned i = 0; i < h->st->nsocks; i++) {
+        struct ts_sock *s = &h->st->socks[i];
+        struct ts_hsock *hs = s->owner;
+        if (s->kind == TS_FREE || !hs || s->type != type ||
+            ts_host_port_of(s) != port)
+            continue;
+        struct pollfd p = { hs->w.fd, 0, 0 };
+        if (poll(&p, 1, 0) == 1 && (p.revents & POLLHUP) &&
+            !ts_host_prog_alive(h->diag, hs->pino)) {
+            ts_host_release(hs, 0);
+            n++;
+        }
+    }
+    return n;
 }
 
 ssize_t ts_host_send_fd(int sock, const void *msg, size_t len, int fd)

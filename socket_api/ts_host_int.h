@@ -105,6 +105,9 @@ int ts_host_adopt(struct ts_host *h, struct ts_sock *s, int family,
                   struct ts_hsock **out);
 /* Stop serving hs: close the stack socket (abort: with RST) and our end. */
 void ts_host_release(struct ts_hsock *hs, int abort);
+/* Release the served sockets of type bound to port whose program already
+ * closed them (their HUP not yet served). Returns how many. */
+int ts_host_reap_port(struct ts_host *h, int type, uint16_t port);
 /* Send fd to sock with the message (MSG_DONTWAIT). bytes sent or -errno. */
 ssize_t ts_host_send_fd(int sock, const void *msg, size_t len, int fd);
 

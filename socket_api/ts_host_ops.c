@@ -146,7 +146,7 @@ static int ts_host_op_getopt(struct ts_hsock *hs, const struct ts_ctl_req *rq,
     int level = rq->arg[0], name = rq->arg[1];
     struct ts_sock *s = hs->s;
     if (rq->arg[2] < 0)
-        return -EINVAL;
+        return -EPROTO;     /* the library never asks so: not a program's */
     if (level == SOL_SOCKET && name == SO_DOMAIN)
         return ts_host_put_int(rep, hs->family);
     if (hs->family == AF_INET6 && level == IPPROTO_IPV6 && name == IPV6_V6ONLY)
@@ -214,16 +214,29 @@ static int ts_host_op_identify(struct ts_host *h, const int *fds, int nfds,
     return nfds;
 }
 
+/* A port a program closed a moment ago may still look taken: its close
+ * reached us as an event not yet served. Settle those, then try again. */
+static int ts_host_op_bind(struct ts_hsock *hs, const struct ts_ctl_req *rq)
+{
+    struct sockaddr_in sin;
+    int rc = ts_host_addr_in(hs, rq->addr, rq->addrlen, &sin);
+    if (rc < 0)
+        return rc;
+    rc = ts_host_rc(ts_bind_locked(hs->s, (struct sockaddr *)&sin, sizeof sin));
+    if (rc == -EADDRINUSE &&
+        ts_host_reap_port(hs->h, hs->s->type, ntohs(sin.sin_port)) > 0)
+        rc = ts_host_rc(ts_bind_locked(hs->s, (struct sockaddr *)&sin,
+                                       sizeof sin));
+    return rc;
+}
+
 static int ts_host_op_on(struct ts_hsock *hs, const struct ts_ctl_req *rq,
                          int fd, struct ts_ctl_rep *rep, int *keep)
 {
-    struct sockaddr_in sin;
     int rc;
     switch (rq->op) {
     case TS_OP_BIND:
-        rc = ts_host_addr_in(hs, rq->addr, rq->addrlen, &sin);
-        return rc < 0 ? rc : ts_host_rc(ts_bind_locked(hs->s,
-                                        (struct sockaddr *)&sin, sizeof sin));
+        return ts_host_op_bind(hs, rq);
     case TS_OP_LISTEN:
         return ts_host_rc(ts_listen_locked(hs->s, rq->arg[0]));
     case TS_OP_CONNECT:

@@ -493,6 +493,15 @@ static void tcp_in_sync(struct tcp_conn *c, struct tcp_seg *s)
     }
     if (tcp_in_ack(c, s))
         return;
+    if (s->len && (c->flags & TCP_F_USER_CLOSED) &&
+        (c->state == TCP_FIN_WAIT_1 || c->state == TCP_FIN_WAIT_2)) {
+        /* RFC 1122 §4.2.2.13: data after the application's CLOSE cannot
+         * be delivered; RST says it was lost (Linux: TCPAbortOnData). */
+        c->t->stats.abort_on_data++;
+        tcp_send_rst(c);
+        tcp_conn_done(c, 0);
+        return;
+    }
     if (s->len && (c->state == TCP_ESTABLISHED || c->state == TCP_FIN_WAIT_1 ||
                    c->state == TCP_FIN_WAIT_2))
         tcp_in_data(c, s);

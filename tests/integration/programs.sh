@@ -655,13 +655,15 @@ tp_t_kill() {
     for ((i = 0; i < 50; i++)); do
         tp_snap
         now=$(tp_usage "$TP_SNAP")
-        [ "$now" = "$base" ] && break
+        [ "${now% *}" = "${base% *}" ] && [ "${now#* }" -le "${base#* }" ] && break
         sleep 0.2
     done
     echo "#   after: connections (not TIME-WAIT) and pbuf in_use: $now"
     check_eq "tcp conns_now (less TIME-WAIT) back to the baseline within 10 s" \
         "${now% *}" "${base% *}"
-    check_eq "pbuf in_use back to the baseline within 10 s" "${now#* }" "${base#* }"
+    # The baseline may catch a frame in flight: at most that many now.
+    check_ge "pbuf in_use back to (at most) the baseline within 10 s" \
+        "${base#* }" "${now#* }"
 }
 
 # ---- 14. hostile control-socket input (tapstack) ----------------------------

@@ -271,6 +271,26 @@ static void test_close_unread_resets(void)
     th_free(h);
 }
 
+/* RFC 1122 §4.2.2.13: data arriving after the application closed (here
+ * in FIN-WAIT-2, everything read first) cannot be delivered: RST. */
+static void test_data_after_close_resets(void)
+{
+    struct th *h = th_new(NULL);
+    struct th_conn *a, *b;
+    th_established_pair(h, TT_PORT, &a, &b);
+    th_close(b);                    /* FIN; A stays open and sends on */
+    th_pump(h);
+    CU_ASSERT_EQUAL(tcp_conn_state(a->c), TCP_CLOSE_WAIT);
+    CU_ASSERT_EQUAL(a->n_error, 0);
+    th_send_stream(a, 1000, 0);
+    th_pump(h);
+    CU_ASSERT_EQUAL(a->n_error, 1);
+    CU_ASSERT_EQUAL(a->err_seen, -ECONNRESET);
+    CU_ASSERT_EQUAL(tt_stats(h, TH_B)->abort_on_data, 1);
+    CU_ASSERT_EQUAL(tt_stats(h, TH_B)->conns_now, 0);
+    th_free(h);
+}
+
 /* Closing a listener resets the connections on its accept queue and
  * forgets the half-open ones; later segments of those meet resets too. */
 static void test_unlisten_resets_queued(void)
@@ -395,5 +415,6 @@ TS_SUITE(tcp,
          TS_TEST(test_simultaneous_open),
          TS_TEST(test_connect_refused),
          TS_TEST(test_close_unread_resets),
+         TS_TEST(test_data_after_close_resets),
          TS_TEST(test_unlisten_resets_queued),
          TS_TEST(test_seq_wrap))
