@@ -15,8 +15,13 @@
 #  (b) tsb-$$-a and tsb-$$-b joined by a veth pair, 10.0.1.1 -> 10.0.1.2,
 #      with $BUILD/tcpbench serve-discard/-chargen/-echo on kernel sockets
 #      in tsb-$$-b: the reference.
+#  (c) in (a), the same tcpbench servers run unmodified under
+#      $BUILD/tapstack-run on the stack (ports 2009, 2019, 2007): the cost of
+#      the preload path (a program sharing the stack through its control
+#      socket) against the in-process services; and iperf3 -s under
+#      tapstack-run against iperf3 -s on the veth reference.
 # Three measurements, each BENCH_TIME seconds, one connection, MTU 1500 on
-# both links, tapstack run then kernel run back to back:
+# both links, tapstack run, tapstack-run run, kernel run back to back:
 #  1. bulk host -> stack: `tcpbench send` to discard (bytes the server read);
 #  2. bulk stack -> host: `tcpbench recv` from chargen (pattern checked);
 #  3. request/response: `tcpbench rr`, 64-byte messages to echo, one
@@ -257,6 +262,9 @@ measure() {
     w0=$(date +%s%N)
     run_client "s_$mode" "$NS_S" "$mode" --host "$STACK_IP" --port "$sport" "$@"
     t1=$(stack_ticks)
+    [ -n "$PRELOAD" ] &&
+        run_client "p_$mode" "$NS_S" "$mode" --host "$STACK_IP" \
+            --port "$((sport + 2000))" "$@"
     w1=$(date +%s%N)
     kns1=$(kretrans "$NS_S")
     stack_snap "$LOG/snap.$mode.1" || echo "    (no counter dump after the run)"
@@ -286,13 +294,40 @@ ratio() {
 }
 
 row() {         # row TITLE UNIT KEY MODE
-    local title=$1 unit=$2 key=$3 mode=$4 s k sl kl
+    local title=$1 unit=$2 key=$3 mode=$4 s p k sl pl kl
     sl=R_s_$mode
+    pl=R_p_$mode
     kl=R_k_$mode
     s=$(fig "${!sl}" "$key")
+    p=$(fig "${!pl:-}" "$key")
     k=$(fig "${!kl}" "$key")
-    printf '%-34s %14s %-8s %14s %-8s %8s\n' "$title" "$s" "$unit" "$k" "$unit" \
-        "$(ratio "$s" "$k")"
+    printf '%-34s %10s %10s %-7s %10s %-7s %8s %8s\n' "$title" "$s" "$p" "$unit" \
+        "$k" "$unit" "$(ratio "$s" "$k")" "$(ratio "$p" "$s")"
+}
+
+# iperf3 -c from NS to HOST for BENCH_TIME s (extra args: -R); prints the
+# receiver's Gbit/s, or "-".
+iperf_run() {
+    local ns=$1 host=$2 label=$3
+    shift 3
+    CMDS+=("$(show ip netns exec "$ns" iperf3 -c "$host" -t "$BENCH_TIME" -J "$@")")
+    nsrun "$ns" "$RUN_BOUND" iperf3 -c "$host" -t "$BENCH_TIME" -J "$@" \
+        >"$LOG/iperf-$label.json" 2>&1
+    python3 -c 'import json,sys
+try: print("%.3f" % (json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e9))
+except Exception: print("-")' "$LOG/iperf-$label.json"
+}
+
+# A server under tapstack-run on the stack (or, with NS_B, on the kernel):
+# started through timeout(1) so a TERM reaches it; waits for READY in OUT.
+start_server() {
+    local ns=$1 out=$2 ready=$3 pid
+    shift 3
+    CMDS+=("$(show ip netns exec "$ns" "$@") &")
+    timeout -k 2 "$((LIFETIME + 5))" ip netns exec "$ns" "$@" >"$out" 2>&1 &
+    pid=$!
+    PIDS="$PIDS $pid"
+    wait_line "$out" "$ready" "$pid"
 }
 
 # --- preconditions -----------------------------------------------------------
@@ -372,6 +407,28 @@ for srv in "discard 9" "chargen 19" "echo 7"; do
         exit 1
     fi
 done
+# --- (c) the same servers, and iperf3, as unmodified programs on the stack -----
+
+PRELOAD=""
+if [ -x "$BUILD/tapstack-run" ] && [ -e "$BUILD/libtapstack-preload.so" ]; then
+    PRELOAD=1
+    for srv in "discard 2009" "chargen 2019" "echo 2007"; do
+        read -r name port <<<"$srv"
+        start_server "$NS_S" "$LOG/run-$name.out" 'listening=' \
+            "$BUILD/tapstack-run" --ctl "@tapstack/$TAP" -- "$BUILD/tcpbench" \
+            "serve-$name" "$port" --bind "$STACK_IP" --lifetime "$LIFETIME" ||
+            { echo "bench: serve-$name under tapstack-run did not start:" >&2
+              sed 's/^/    /' "$LOG/run-$name.out" >&2; PRELOAD=""; }
+    done
+fi
+HAVE_IPERF=""
+if [ -n "$PRELOAD" ] && command -v iperf3 >/dev/null 2>&1; then
+    start_server "$NS_S" "$LOG/iperf-s-stack.out" 'listening' \
+        "$BUILD/tapstack-run" --ctl "@tapstack/$TAP" -- iperf3 -s -p 5201 --forceflush &&
+    start_server "$NS_B" "$LOG/iperf-s-kernel.out" 'listening' \
+        iperf3 -s -B "$VB_IP" -p 5201 --forceflush && HAVE_IPERF=1
+fi
+
 # One ping each way warms ARP so the first run does not pay for it.
 nsrun "$NS_S" 5 ping -n -q -c 1 -W 2 "$STACK_IP" >/dev/null 2>&1
 nsrun "$NS_A" 5 ping -n -q -c 1 -W 2 "$VB_IP" >/dev/null 2>&1
@@ -387,6 +444,14 @@ echo "runs:"
 measure send 9 9 --time "$BENCH_TIME"
 measure recv 19 19 --time "$BENCH_TIME"
 measure rr 7 7 --time "$BENCH_TIME" --size "$RR_SIZE"
+if [ -n "$HAVE_IPERF" ]; then
+    echo "  iperf3 (tapstack-run iperf3 -s on the stack, then kernel over veth)"
+    I_ps=$(iperf_run "$NS_S" "$STACK_IP" stack-up)
+    I_pr=$(iperf_run "$NS_S" "$STACK_IP" stack-down -R)
+    I_ks=$(iperf_run "$NS_A" "$VB_IP" kernel-up)
+    I_kr=$(iperf_run "$NS_A" "$VB_IP" kernel-down -R)
+    echo "    host->stack $I_ps, stack->host $I_pr; kernel $I_ks, $I_kr Gbit/s"
+fi
 
 # Stop the stack: its final counters go to its log.
 kill -TERM "$STACK_PID" 2>/dev/null
@@ -402,12 +467,23 @@ untrack "$TIMEOUT_PID"
 # --- the table ---------------------------------------------------------------
 
 echo
-printf '%-34s %23s %23s %8s\n' "measurement" "tapstack (TAP)" "kernel (veth)" "ratio"
+printf '%-34s %10s %10s %-7s %10s %-7s %8s %8s\n' "measurement" "tapstack" \
+    "tapstack-run" "" "kernel" "" "ts/kern" "run/ts"
 row "1. bulk host->stack (discard :9)" Gbit/s gbps send
 row "2. bulk stack->host (chargen :19)" Gbit/s gbps recv
 row "3. rr ${RR_SIZE} B, 1 outstanding (echo :7)" trips/s rps rr
 row "   rr mean round-trip latency" us lat_avg_us rr
 row "   rr 99th percentile latency" us lat_p99_us rr
+if [ -n "$HAVE_IPERF" ]; then
+    printf '%-34s %10s %10s %-7s %10s %-7s %8s %8s\n' "4. iperf3 host->stack" - \
+        "$I_ps" Gbit/s "$I_ks" Gbit/s "$(ratio "$I_ps" "$I_ks")" -
+    printf '%-34s %10s %10s %-7s %10s %-7s %8s %8s\n' "5. iperf3 stack->host (-R)" - \
+        "$I_pr" Gbit/s "$I_kr" Gbit/s "$(ratio "$I_pr" "$I_kr")" -
+fi
+echo "(tapstack: its in-process services; tapstack-run: the same tcpbench server"
+echo "as the kernel's, run unmodified on the stack; run/ts: tapstack-run over"
+echo "tapstack, the cost of the preload path; in the iperf3 rows ts/kern is"
+echo "tapstack-run over the kernel)"
 echo
 echo "tapstack during each run: its CPU use (100% = one core busy), the counters"
 echo "that moved (SIGUSR1 before/after), and the kernel's own TCP retransmissions"
