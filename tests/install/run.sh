@@ -57,7 +57,9 @@ test_layout() {
     check "make install" mk install
     [ -e "$ROOT/bin/tapstack" ] || return 1
     local f missing=""
-    for f in bin/tapstack lib/libtapstack.a lib/libtapstack.so lib/libtapstack.so.0 \
+    for f in bin/tapstack bin/tapstack-run lib/libtapstack-preload.so \
+             share/man/man1/tapstack-run.1 \
+             lib/libtapstack.a lib/libtapstack.so lib/libtapstack.so.0 \
              include/tapstack/tapstack.h include/tapstack/ts_server.h \
              lib/pkgconfig/tapstack.pc share/man/man3/tapstack.3 \
              share/man/man8/tapstack.8; do
@@ -175,6 +177,29 @@ man_clean() {
     fi
 }
 
+# The installed tapstack-run preloads the installed library (PREFIX/lib,
+# found from PREFIX/bin): a stand-in control socket answers its check, and
+# the program it runs reports its LD_PRELOAD.
+test_run() {
+    ts_section "the installed tapstack-run"
+    local name="ts-install-$$" pid
+    /usr/bin/python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.bind("\0" + sys.argv[1]); s.listen(4); time.sleep(10)' "$name" &
+    pid=$!
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+        "$ROOT/bin/tapstack-run" --ctl "@$name" -- sh -c 'echo "$LD_PRELOAD"' \
+            >"$OUT" 2>&1 && break
+        sleep 0.2
+    done
+    kill "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    check "it runs the program with PREFIX/lib/libtapstack-preload.so" \
+        said "$ROOT/bin/../lib/libtapstack-preload.so\|$ROOT/lib/libtapstack-preload.so"
+    check "exit 2 and a one-line reason when no tapstack answers" \
+        runs 2 "no tapstack answers" "$ROOT/bin/tapstack-run" --ctl "@$name-none" -- true
+}
+
 test_uninstall() {
     ts_section "make uninstall"
     check "make uninstall" mk uninstall
@@ -187,6 +212,7 @@ if test_layout; then
     test_headers
     test_app
     test_man
+    test_run
 fi
 test_uninstall
 ts_summary
