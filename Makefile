@@ -182,7 +182,9 @@ PRELOAD_SO := $(BUILD)/libtapstack-preload.so
 PRELOAD_CORE := $(patsubst %,$(BUILD)/socket_api/ts_preload_%.o,fd ctl real)
 TSRUN := $(BUILD)/tapstack-run
 all: $(PRELOAD_SO) $(TSRUN)
-INSTALL_BIN += $(TSRUN)
+INSTALL_BIN += $(TSRUN) $(BUILD)/tapstack-ctl
+# tapstack-ctl writes JSON through jansson.
+$(BUILD)/tapstack-ctl: LDLIBS_ALL += -ljansson
 INSTALL_LIB += $(PRELOAD_SO)
 # ($(BUILD)/pic/%.o, -fPIC -fvisibility=hidden, is the rule libtapstack.so
 # uses too.) -z defs catches a missing symbol at link time; a sanitizer's runtime is

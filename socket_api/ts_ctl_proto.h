@@ -83,6 +83,18 @@ enum ts_ctl_op {
      * shut both directions: rc -ECONNRESET or -ETIMEDOUT (once; cleared
      * like SO_ERROR), or 0 for a plain end of stream. */
     TS_OP_STATUS,
+    /* For tapstack-ctl, no descriptor: arg[0] what (enum ts_inspect_what).
+     * Reply: rc 0 and one descriptor, a memfd holding the dump as text
+     * records (socket_api/ts_inspect.c), read from offset 0. */
+    TS_OP_INSPECT,
+};
+
+enum ts_inspect_what {
+    TS_INSPECT_SOCKETS = 1,     /* every TCP connection, listener, UDP socket */
+    TS_INSPECT_STATS,           /* every counter */
+    TS_INSPECT_ARP,             /* the ARP cache */
+    TS_INSPECT_ROUTES,          /* the routes */
+    TS_INSPECT_IFACES,          /* the interfaces */
 };
 
 /* What a descriptor is, for TS_OP_IDENTIFY. */

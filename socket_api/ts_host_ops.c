@@ -10,8 +10,13 @@
 #include "socket_api/ts_host_int.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include "socket_api/ts_inspect.h"
 
 #ifndef IPV6_V6ONLY
 #define IPV6_V6ONLY 26
@@ -258,11 +263,36 @@ static int ts_host_op_on(struct ts_hsock *hs, const struct ts_ctl_req *rq,
     }
 }
 
+/* The dump goes into a memfd the client reads at its pace: no flow
+ * control, and the stack thread never waits for a slow reader. */
+static int ts_host_op_inspect(struct ts_host *h, int what, int *out_fd)
+{
+    int fd = memfd_create("tapstack-inspect", MFD_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    int dfd = dup(fd);
+    FILE *f = dfd < 0 ? NULL : fdopen(dfd, "w");
+    int rc = f ? ts_inspect_dump(&h->st->s, what, f) : -1;
+    if (f && fclose(f) != 0)
+        rc = -1;
+    else if (!f && dfd >= 0)
+        close(dfd);
+    if (rc < 0) {
+        close(fd);
+        return f ? -EINVAL : -ENOMEM;
+    }
+    lseek(fd, 0, SEEK_SET);     /* dup shares the offset: rewind for the reader */
+    *out_fd = fd;
+    return 0;
+}
+
 void ts_host_op(struct ts_host *h, const struct ts_ctl_req *rq,
                 const int *fds, int nfds, struct ts_ctl_rep *rep,
                 int *out_fd, int *keep)
 {
-    if (rq->op == TS_OP_SOCKET) {
+    if (rq->op == TS_OP_INSPECT) {
+        rep->rc = nfds ? -EPROTO : ts_host_op_inspect(h, rq->arg[0], out_fd);
+    } else if (rq->op == TS_OP_SOCKET) {
         rep->rc = nfds ? -EPROTO : ts_host_op_socket(h, rq, out_fd);
     } else if (rq->op == TS_OP_IDENTIFY) {
         rep->rc = ts_host_op_identify(h, fds, nfds, rep);

@@ -211,7 +211,20 @@ struct tcp_conn_info {
     uint32_t snd_wnd, rcv_wnd, in_flight, total_retrans;
     uint8_t snd_ws, rcv_ws;
     int sack, wscale;
+    uint32_t snd_queued, rcv_queued;    /* bytes in the rings */
+    uint64_t bytes_sent, bytes_received;
+    unsigned sack_blocks, ooo_ranges;   /* held: scoreboard, receive gaps */
+    /* Timers: absolute deadlines in ms, TS_NEVER when off. */
+    uint64_t rto_at, delack_at, keep_at, tw_at;
 };
 void tcp_conn_info(const struct tcp_conn *c, struct tcp_conn_info *out);
+/* Walk every connection (TIME-WAIT and closing ones too) and listener:
+ * the next after prev (NULL: the first), NULL at the end. */
+const struct tcp_conn *tcp_conn_next(const struct tcp_layer *t,
+                                     const struct tcp_conn *prev);
+const struct tcp_listener *tcp_listener_next(const struct tcp_layer *t,
+                                             const struct tcp_listener *prev);
+void tcp_listener_info(const struct tcp_listener *l, uint32_t *addr,
+                       uint16_t *port, unsigned *pending, unsigned *backlog);
 
 #endif

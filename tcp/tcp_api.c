@@ -315,6 +315,37 @@ void tcp_conn_info(const struct tcp_conn *c, struct tcp_conn_info *o)
     o->rcv_ws = c->rcv_ws;
     o->sack = (c->flags & TCP_F_SACK_OK) != 0;
     o->wscale = (c->flags & TCP_F_WS_OK) != 0;
+    o->snd_queued = c->snd.len;
+    o->rcv_queued = c->rcv.len;
+    o->bytes_sent = c->bytes_sent;
+    o->bytes_received = c->bytes_received;
+    o->sack_blocks = c->sacked.n;
+    o->ooo_ranges = c->ooo.n;
+    o->rto_at = c->rto_at;
+    o->delack_at = c->delack_at;
+    o->keep_at = c->keep_at;
+    o->tw_at = c->tw_at;
+}
+
+const struct tcp_conn *tcp_conn_next(const struct tcp_layer *t,
+                                     const struct tcp_conn *prev)
+{
+    return prev ? prev->next : t->all;
+}
+
+const struct tcp_listener *tcp_listener_next(const struct tcp_layer *t,
+                                             const struct tcp_listener *prev)
+{
+    return prev ? prev->next : t->listeners;
+}
+
+void tcp_listener_info(const struct tcp_listener *l, uint32_t *addr,
+                       uint16_t *port, unsigned *pending, unsigned *backlog)
+{
+    *addr = l->addr;
+    *port = l->port;
+    *pending = l->naccept;
+    *backlog = l->backlog;
 }
 
 uint16_t tcp_conn_mss(const struct tcp_conn *c)

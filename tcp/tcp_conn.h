@@ -84,6 +84,7 @@ struct tcp_conn {
     unsigned ka_count;
     uint8_t ttl, tos;
     uint32_t total_retrans;         /* segments sent again (TCP_INFO) */
+    uint64_t bytes_sent, bytes_received;    /* data, for `ss -i` */
     struct tcp_ring snd, rcv;
     struct tcp_ooo ooo;             /* receiver: data held past a gap */
     uint32_t ooo_recent;            /* start of the last such segment */

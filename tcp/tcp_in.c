@@ -422,6 +422,7 @@ static void tcp_in_data(struct tcp_conn *c, const struct tcp_seg *s)
     c->rcv.len += added;
     c->rcv_nxt = end;
     t->stats.rx_bytes += added;
+    c->bytes_received += added;
     tcp_conn_event(c, TCP_EV_READABLE);
     if (had_gap)
         c->flags |= TCP_F_ACK_NOW;  /* RFC 5681 §4.2: ACK a filled gap now */

@@ -99,6 +99,7 @@ static int tcp_xmit(struct tcp_conn *c, uint32_t seq, uint8_t flags,
     store_be16(pb->data + 16, tcp_cksum(c->laddr, c->raddr, pb->data, pb->len));
     t->stats.tx_segments++;
     t->stats.tx_bytes += n;
+    c->bytes_sent += n;
     return ipv4_output_tt(t->ip, pb, c->laddr, c->raddr, IPV4_PROTO_TCP,
                           c->ttl, c->tos, t->now);
 }

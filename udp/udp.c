@@ -155,6 +155,31 @@ void udp_sock_addr(const struct udp_sock *s, uint32_t *addr, uint16_t *port)
     *port = s->lport;
 }
 
+const struct udp_sock *udp_sock_next(const struct udp_layer *u,
+                                     const struct udp_sock *prev)
+{
+    unsigned b = 0;
+    if (prev) {
+        if (prev->next)
+            return prev->next;
+        b = (unsigned)(prev->lport % UDP_BUCKETS) + 1;
+    }
+    for (; b < UDP_BUCKETS; b++)
+        if (u->bucket[b])
+            return u->bucket[b];
+    return NULL;
+}
+
+void udp_sock_info(const struct udp_sock *s, uint32_t *laddr, uint16_t *lport,
+                   uint32_t *raddr, uint16_t *rport, uint32_t *queued)
+{
+    *laddr = s->laddr;
+    *lport = s->lport;
+    *raddr = s->raddr;
+    *rport = s->rport;
+    *queued = s->qlen;
+}
+
 void udp_close(struct udp_sock *s)
 {
     if (s->bound) {

@@ -86,5 +86,11 @@ void udp_set_broadcast(struct udp_sock *s, int on);
 void udp_set_ip_opts(struct udp_sock *s, uint8_t ttl, uint8_t tos);
 void udp_close(struct udp_sock *s);
 void udp_sock_addr(const struct udp_sock *s, uint32_t *addr, uint16_t *port);
+/* Walk the bound sockets: the next after prev (NULL: the first). */
+const struct udp_sock *udp_sock_next(const struct udp_layer *u,
+                                     const struct udp_sock *prev);
+/* Bound and peer address (0 when none) and the bytes queued. */
+void udp_sock_info(const struct udp_sock *s, uint32_t *laddr, uint16_t *lport,
+                   uint32_t *raddr, uint16_t *rport, uint32_t *queued);
 
 #endif
