@@ -38,9 +38,10 @@
 #     connections, RST storm and SYN flood, loss/dup/reorder, the -v trace
 #     and the capture), sourced here so one summary counts every check;
 #     it also runs on its own.
-#  9. then apps.sh (the demo apps), http.sh (the HTTP and UDP services) and
-#     programs.sh (unmodified programs on the stack through tapstack-run;
-#     SKIP until build/tapstack-run is built), sourced the same way.
+#  9. then apps.sh (the demo apps), http.sh (the HTTP and UDP services),
+#     programs.sh (unmodified programs on the stack through tapstack-run)
+#     and ctl.sh (tapstack-ctl against a running stack), sourced the same
+#     way.
 #
 # The capture of the main run is copied to $BUILD/integration.pcap for a look
 # after a failure.
@@ -489,6 +490,8 @@ test_host_addr
 . "$HERE/http.sh"
 # shellcheck source=tests/integration/programs.sh
 . "$HERE/programs.sh"
+# shellcheck source=tests/integration/ctl.sh
+. "$HERE/ctl.sh"
 
 echo "# took $(ts_elapsed) s"
 ts_summary
