@@ -9,7 +9,9 @@
 # is 10.0.0.2/24), and captures every frame to $DEMO_PCAP (default
 # $BUILD/demo.pcap). Then: ping -c 5, ping -c 3 -s 4000 (fragments both
 # ways), arping -c 3, a line through the TCP echo service and the TCP
-# daytime service with nc (the stack logs every state change with -v);
+# daytime service with nc (the stack logs every state change with -v); a
+# tutorial Python echo server run unmodified on the stack with tapstack-run
+# and reached from the host with nc; tapstack-ctl ss -a;
 # stops the stack with SIGTERM so it prints its
 # counters; prints a tshark (or tcpdump) listing of the capture; tears the
 # namespace down. The machine's own interfaces are never touched. Needs root
@@ -89,6 +91,39 @@ if ts_have nc; then
     ts_nsrun "$TS_NS" 10 nc -d "$STACK_IP" 13 || failed="$failed tcp-daytime"
 else
     echo "(nc not installed: skipped)"
+fi
+
+header "an unmodified program on the stack: tapstack-run python3 (echo server, port 9999)"
+if [ -x "$BUILD/tapstack-run" ] && [ -x /usr/bin/python3 ] && ts_have nc; then
+    cat > "$TS_TMP/echo_server.py" <<'PY'
+import socket
+with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+    s.bind(("", 9999))
+    s.listen()
+    conn, addr = s.accept()
+    with conn:
+        print("echo_server.py: connected by", addr, flush=True)
+        while data := conn.recv(1024):
+            conn.sendall(data)
+PY
+    echo "$BUILD/tapstack-run python3 echo_server.py &   then, from the host: nc $STACK_IP 9999"
+    timeout 20 ip netns exec "$TS_NS" "$BUILD/tapstack-run" --iface "$TAP" /usr/bin/python3 \
+        "$TS_TMP/echo_server.py" &
+    srv=$!
+    ts_track_pid "$srv"
+    for ((i = 0; i < 50; i++)); do
+        ts_nsrun "$TS_NS" 5 "$BUILD/tapstack-ctl" --iface "$TAP" ss -l --port 9999 2>/dev/null |
+            grep -q LISTEN && break
+        sleep 0.1
+    done
+    echo "hello through a Python program on tapstack" |
+        ts_nsrun "$TS_NS" 10 nc -N "$STACK_IP" 9999 || failed="$failed tapstack-run"
+    wait "$srv" || failed="$failed tapstack-run"
+    ts_untrack_pid "$srv"
+    header "tapstack-ctl ss -a (every socket now: the services, TIME-WAIT)"
+    ts_nsrun "$TS_NS" 5 "$BUILD/tapstack-ctl" --iface "$TAP" ss -a || failed="$failed tapstack-ctl"
+else
+    echo "(build/tapstack-run, /usr/bin/python3 or nc missing: skipped)"
 fi
 
 header "stop the stack (SIGTERM): its counters"
