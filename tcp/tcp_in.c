@@ -93,7 +93,7 @@ static int tcp_in_rst(struct tcp_conn *c, const struct tcp_seg *s, uint32_t seq0
 void tcp_take_syn_opts(struct tcp_conn *c, const struct tcp_seg *s,
                               int we_offered_ws)
 {
-    uint16_t ours = tcp_our_mss(c->t);
+    uint16_t ours = tcp_our_mss(c->t, c->raddr);
     uint16_t mss = s->h.opts.has_mss ? s->h.opts.mss : TCP_MSS_DEFAULT;
     if (mss < TCP_MSS_MIN)
         mss = TCP_MSS_MIN;      /* an MSS of 0 would stall the sender */
@@ -536,7 +536,7 @@ static int tcp_parse_counted(struct tcp_layer *t, const struct pbuf *pb,
         return -1;
     }
     /* Only unicast to us (RFC 1122 §4.2.3.10); port 0 is nobody's. */
-    if (ih->dst != t->ip->cfg.addr || s->h.sport == 0 || s->h.dport == 0) {
+    if (!ipv4_is_local(t->ip, ih->dst) || s->h.sport == 0 || s->h.dport == 0) {
         t->stats.drop_bad_addr++;
         return -1;
     }
