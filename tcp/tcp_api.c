@@ -132,11 +132,16 @@ void tcp_send_commit(struct tcp_conn *c, uint32_t n, uint64_t now)
 
 /* Reading opens the window: tell the peer when the opening is worth a
  * segment (at least an MSS or half the buffer, RFC 9293 §3.8.6.2.2), so
- * a sender stalled on a zero window resumes without waiting for a probe. */
+ * a sender stalled on a zero window resumes without waiting for a probe;
+ * or when the window at least doubles from no more than half the buffer
+ * (Linux's tcp_cleanup_rbuf), so a sender whose window is a couple of
+ * segments (64 KB ones on lo) does not wait for the delayed ACK. The edge
+ * itself only ever moves by SWS-safe steps (tcp_rcv_window). */
 static void tcp_window_opened(struct tcp_conn *c, uint32_t before)
 {
     uint32_t after = tcp_rcv_window(c);
-    if (after > before && (before < c->mss || after - before >= c->rcv.cap / 2))
+    if (after > before && (before < c->mss || after - before >= c->rcv.cap / 2 ||
+                           (after >= 2 * before && 2 * before <= c->rcv.cap)))
         c->flags |= TCP_F_ACK_NOW;
 }
 

@@ -63,6 +63,7 @@ struct tcp_conn {
     uint32_t fin_seq;               /* our FIN's number (TCP_F_FIN_SENT) */
     /* Receive sequence variables. */
     uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge advertised */
+    uint32_t rcv_wup;               /* RCV.NXT when we last sent an ACK */
     uint16_t mss;                   /* what we send per segment */
     uint16_t ack_pending;           /* full segments received, not ACKed */
     /* RFC 6298 state. */

@@ -383,12 +383,17 @@ static int tcp_in_ack(struct tcp_conn *c, struct tcp_seg *s)
 }
 
 /* Delayed ACK (RFC 1122 §4.2.3.2, RFC 5681 §4.2): at least every second
- * full-sized segment, and never later than delack_ms. */
+ * full-sized segment, and never later than delack_ms. Also at once, as
+ * Linux does (__tcp_ack_snd_check), when more than a full segment's worth
+ * has arrived since our last ACK in segments of mixed sizes: when the
+ * window holds only a few segments (64 KB ones on lo), a sender held by
+ * its silly-window rule would otherwise wait for the timer. */
 static void tcp_ack_schedule(struct tcp_conn *c, uint32_t len)
 {
     if (len >= c->mss)
         c->ack_pending++;
-    if (c->ack_pending >= 2 || c->t->cfg.delack_ms == 0)
+    if (c->ack_pending >= 2 || c->rcv_nxt - c->rcv_wup > c->mss ||
+        c->t->cfg.delack_ms == 0)
         c->flags |= TCP_F_ACK_NOW;
     else if (c->delack_at == TS_NEVER)
         c->delack_at = c->t->now + c->t->cfg.delack_ms;

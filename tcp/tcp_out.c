@@ -80,6 +80,7 @@ static int tcp_xmit(struct tcp_conn *c, uint32_t seq, uint8_t flags,
         h.opts.nsack--;
     if (flags & TCP_ACK) {
         h.ack = c->rcv_nxt;
+        c->rcv_wup = c->rcv_nxt;
         c->flags &= ~TCP_F_ACK_NOW;
         c->ack_pending = 0;
         c->delack_at = TS_NEVER;
