@@ -10,8 +10,8 @@
  * time the thread means to wake, it arms a timerfd for that deadline (one
  * system call, no wake-up now); only a stopping stack is woken at once,
  * through an eventfd.
- * Files: ts_stack.c (open, close, the thread), ts_socket.c (the calls),
- * ts_poll.c (poll and options).
+ * Files: ts_stack.c (open, close, the thread, lo), ts_socket.c (the
+ * calls), ts_poll.c (waiting, poll, names), ts_opts.c (options).
  */
 #ifndef TS_SOCKET_API_TS_INTERNAL_H
 #define TS_SOCKET_API_TS_INTERNAL_H

@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/clock.h"
 
@@ -17,41 +16,6 @@ int ts_fail(int neg)
 {
     errno = neg < 0 ? -neg : neg;
     return -1;
-}
-
-uint64_t ts_deadline(uint32_t timeo_ms)
-{
-    return timeo_ms ? ts_clock_ms() + timeo_ms : TS_NEVER;
-}
-
-int ts_cond_wait_until(pthread_cond_t *cond, pthread_mutex_t *lock,
-                       uint64_t deadline)
-{
-    if (deadline == TS_NEVER)
-        return pthread_cond_wait(cond, lock) ? -ETIMEDOUT : 0;
-    uint64_t now = ts_clock_ms();
-    if (now >= deadline)
-        return -ETIMEDOUT;
-    /* The condition variables run on CLOCK_MONOTONIC (ts_stack.c). */
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    uint64_t ns = (uint64_t)ts.tv_nsec + (deadline - now) * 1000000u;
-    ts.tv_sec += (time_t)(ns / 1000000000u);
-    ts.tv_nsec = (long)(ns % 1000000000u);
-    return pthread_cond_timedwait(cond, lock, &ts) ? -ETIMEDOUT : 0;
-}
-
-/* Before sleeping, take in what waits on lo: the event this caller waits
- * for may be in it (a reply from a socket of this same stack). Having done
- * work counts as a wake-up, so the caller looks at its condition again. */
-int ts_wait(struct ts_sock *s, uint64_t deadline)
-{
-    if (ts_lo_run(s->st)) {
-        if (deadline != TS_NEVER && ts_clock_ms() >= deadline)
-            return -ETIMEDOUT;
-        return 0;
-    }
-    return ts_cond_wait_until(s->cond, &s->st->lock, deadline);
 }
 
 struct ts_sock *ts_sock_get(struct ts_stack *st, int fd)

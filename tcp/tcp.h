@@ -16,8 +16,10 @@
  *
  * Entry points: tcp_init, tcp_destroy, tcp_input, tcp_poll,
  * tcp_next_deadline, and the internal interface: tcp_listen, tcp_connect,
- * tcp_accept, tcp_send, tcp_recv, tcp_send_room/commit, tcp_recv_data/consume, tcp_shutdown, tcp_close, tcp_abort,
- * tcp_set_nodelay, tcp_set_keepalive, tcp_state_name, tcp_counter_desc.
+ * tcp_connect_sized, tcp_connect_from, tcp_accept, tcp_send, tcp_recv,
+ * tcp_send_room/commit, tcp_recv_data/consume, tcp_shutdown, tcp_close,
+ * tcp_abort, tcp_set_nodelay, tcp_set_keepalive, tcp_state_name,
+ * tcp_counter_desc.
  */
 #ifndef TS_TCP_TCP_H
 #define TS_TCP_TCP_H

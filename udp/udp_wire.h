@@ -4,7 +4,7 @@
  * and no more than the bytes received (what lies past it is not part of the
  * datagram). The checksum covers an IPv4 pseudo-header; zero on the wire
  * means "not computed" (RFC 768), and a computed zero is sent as 0xffff.
- * Entry points: udp_parse, udp_emit, udp_cksum.
+ * Entry points: udp_parse, udp_emit, udp_emit_nocsum, udp_cksum.
  */
 #ifndef TS_UDP_UDP_WIRE_H
 #define TS_UDP_UDP_WIRE_H
