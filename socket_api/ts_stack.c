@@ -84,13 +84,17 @@ static void ts_wake_thread(struct ts_stack *st)
     }
 }
 
+/* The thread sleeping means the caller is an application thread. It wakes
+ * the thread when frames are left over (more than one call's share), and
+ * when the shared host runs: a frame taken in may have been for a socket
+ * a program holds, which only the stack thread serves (ts_host_run). */
 unsigned ts_lo_run(struct ts_stack *st)
 {
     if (!stack_lo_pending(&st->s))
         return 0;
     unsigned n = stack_rx_lo(&st->s, TS_LO_BUDGET, ts_clock_ms());
-    if (st->sleeping && stack_lo_pending(&st->s))
-        ts_wake_thread(st);         /* more than one call's share: go on */
+    if (st->sleeping && (st->host || stack_lo_pending(&st->s)))
+        ts_wake_thread(st);
     return n;
 }
 
