@@ -205,8 +205,11 @@ static void *ts_thread(void *arg)
         if (st->rx_ready && !st->dev_err)
             ts_thread_rx(st, now);
         stack_poll(&st->s, now);
+        /* What calls and timers sent to ourselves, before the programs are
+         * served: it may be for them. What they send waits in lo, which
+         * keeps the thread from sleeping (ts_thread_wait). */
+        ts_lo_run(st);
         st->host_busy = st->host ? ts_host_run(st->host) : 0;
-        ts_lo_run(st);              /* what timers and programs sent to us */
         if (now >= st->next_flush) {
             if (st->cap)
                 pcapdev_flush(st->cap);

@@ -9,8 +9,8 @@
  * program closing with unread bytes resets the connection; UDP datagrams
  * with their header; IDENTIFY and not-ours answers; hostile requests
  * answered EPROTO while the host keeps serving; nothing leaks; a program
- * and an in-process socket of the same stack talking over 127.0.0.1 both
- * ways (the stack's loopback interface).
+ * and an in-process socket of the same stack, and two programs, talking
+ * over 127.0.0.1 (the stack's loopback interface).
  */
 #include <errno.h>
 #include <poll.h>
@@ -429,6 +429,23 @@ static void test_host_loopback(void)
     CU_ASSERT_EQUAL(write(q, "hello", 5), 5);
     CU_ASSERT_EQUAL(af_recv_all(f->b, s, buf, 5), 5);
     CU_ASSERT(memcmp(buf, "hello", 5) == 0);
+    /* Two programs: the stack thread alone serves both ends. */
+    int r = hc_socket(c, SOCK_STREAM);
+    to = af_sin(0x7f000001u, 8200);
+    CU_ASSERT_EQUAL(hc_req(c, TS_OP_CONNECT, r, 0, 0, 0, &to, sizeof to, NULL,
+                           NULL), -EINPROGRESS);
+    CU_ASSERT(hc_wait(r, POLLOUT) & POLLOUT);
+    int rp = hc_accept(l, &peer);
+    CU_ASSERT_FATAL(rp >= 0);
+    for (int i = 0; i < 10; i++) {
+        CU_ASSERT_EQUAL(write(r, "ping", 4), 4);
+        CU_ASSERT_EQUAL(hc_read_all(rp, (uint8_t *)buf, 4), 4);
+        CU_ASSERT_EQUAL(write(rp, "pong", 4), 4);
+        CU_ASSERT_EQUAL(hc_read_all(r, (uint8_t *)buf, 4), 4);
+    }
+    CU_ASSERT(memcmp(buf, "pong", 4) == 0);
+    close(rp);
+    close(r);
     close(p);
     close(q);
     close(l);
