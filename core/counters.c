@@ -14,7 +14,8 @@ void ts_counters_print(FILE *out, const char *section,
                        const struct ts_counter_desc *desc, size_t n,
                        const void *stats)
 {
-    fprintf(out, "%s:\n", section);
+    if (section)
+        fprintf(out, "%s:\n", section);
     for (size_t i = 0; i < n; i++)
         fprintf(out, "    %-22s %12llu  %s\n", desc[i].name,
                 (unsigned long long)counter_at(stats, desc[i].offset),

@@ -21,7 +21,8 @@ struct ts_counter_desc {
 #define TS_COUNTER(type, field, help) { #field, offsetof(type, field), help }
 #define TS_COUNTERS_LEN(table) (sizeof(table) / sizeof((table)[0]))
 
-/* Print "section:" then one "  name  value  help" line per counter. */
+/* Print "section:" then one "  name  value  help" line per counter; with
+ * section NULL, only the lines (more of the section printed before). */
 void ts_counters_print(FILE *out, const char *section,
                        const struct ts_counter_desc *desc, size_t n,
                        const void *stats);

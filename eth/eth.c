@@ -56,7 +56,9 @@ void eth_input(struct eth_layer *eth, struct pbuf *pb, uint64_t now)
         eth->stats.drop_not_for_us++;
         goto drop;
     }
-    if (memcmp(h.src, eth->mac, ETH_ALEN) == 0) {
+    /* Our own source means a loop on a wire; on loopback it is the rule. */
+    if (memcmp(h.src, eth->mac, ETH_ALEN) == 0 &&
+        !(eth->dev->flags & NETDEV_F_LOOPBACK)) {
         eth->stats.drop_own_source++;
         goto drop;
     }
@@ -76,30 +78,32 @@ int eth_output(struct eth_layer *eth, struct pbuf *pb,
                const uint8_t dst[ETH_ALEN], uint16_t type)
 {
     uint8_t *p = pbuf_push(pb, ETH_HLEN);
-    int rc = -ENOBUFS;
-    if (!p)
-        goto out;
+    if (!p) {
+        eth->stats.tx_error++;
+        pbuf_free(pb);
+        return -ENOBUFS;
+    }
     struct eth_hdr h;
     memcpy(h.dst, dst, ETH_ALEN);
     memcpy(h.src, eth->mac, ETH_ALEN);
     h.type = type;
     eth_emit(&h, p);
-    if (pb->len < ETH_ZLEN) {
+    if (pb->len < ETH_ZLEN && !(eth->dev->flags & NETDEV_F_LOOPBACK)) {
         /* Pad short frames with zeros, as a real NIC would, when the
-         * buffer has the room (it always does for pool buffers). */
+         * buffer has the room (it always does for pool buffers). No wire,
+         * no minimum: loopback frames go as they are, as on Linux's lo. */
         size_t pad = ETH_ZLEN - pb->len;
         uint8_t *tail = pbuf_put(pb, pad);
         if (tail)
             memset(tail, 0, pad);
     }
-    rc = netdev_send(eth->dev, pb);
-out:
+    size_t len = pb->len;
+    int rc = netdev_xmit(eth->dev, pb);     /* consumes pb */
     if (rc < 0) {
         eth->stats.tx_error++;
     } else {
         eth->stats.tx_frames++;
-        eth->stats.tx_bytes += pb->len;
+        eth->stats.tx_bytes += len;
     }
-    pbuf_free(pb);
     return rc;
 }

@@ -4,7 +4,10 @@
  * (counted), and hand the payload to the handler registered for the
  * EtherType. The stack fills the handler table at start-up, so this layer
  * never names ARP or IPv4 (DESIGN.md §2). Output: prepend the header, pad to
- * the 60-byte minimum, and send on the netdev.
+ * the 60-byte minimum, and send on the netdev. One eth_layer per interface:
+ * the TAP's, and the loopback device's (MAC 00:00:00:00:00:00 at both ends,
+ * as Linux's lo frames carry; no padding there, and our own source is not a
+ * loop there).
  * Entry points: eth_init, eth_register, eth_input, eth_output,
  * eth_counters_print.
  */

@@ -1,12 +1,20 @@
 /* eth/netdev.h - the network device interface under the Ethernet layer.
  *
  * A netdev moves whole Ethernet frames (no FCS) in and out. Implementations:
- * the Linux TAP device (eth/tap.c), an in-memory pair for tests
- * (eth/memdev.c), and wrappers that stack on any netdev: pcap capture
- * (eth/pcapdev.c). A frame travels in a struct pbuf, whose flags carry the
- * small per-frame metadata a device may add (PBUF_F_CSUM_VALID).
+ * the Linux TAP device (eth/tap.c), the loopback device (eth/loopdev.c), an
+ * in-memory pair for tests (eth/memdev.c), and wrappers that stack on any
+ * netdev: pcap capture (eth/pcapdev.c), fault injection (eth/faultdev.c). A
+ * frame travels in a struct pbuf, whose flags carry the small per-frame
+ * metadata a device may add (PBUF_F_CSUM_VALID).
  *
- * Entry points: netdev_send, netdev_recv, netdev_fd, netdev_close.
+ * Most devices copy a frame out on send and into the caller's buffer on
+ * recv. A device that can keep the stack's buffer instead (the loopback
+ * device: the frame a sender builds is the buffer the receiver parses)
+ * also offers xmit, which takes the buffer, and take, which hands a
+ * received one back; netdev_xmit and netdev_take work on either kind.
+ *
+ * Entry points: netdev_send, netdev_xmit, netdev_recv, netdev_take,
+ * netdev_fd, netdev_close.
  */
 #ifndef TS_ETH_NETDEV_H
 #define TS_ETH_NETDEV_H
@@ -16,6 +24,14 @@
 #include "core/pbuf.h"
 
 #define NETDEV_NAMELEN 16
+
+/* Capabilities (struct netdev.flags). */
+#define NETDEV_F_LOOPBACK 0x1u  /* what is sent comes back in: never a wire,
+                                   so no neighbour, no padding, and frames
+                                   carry our own (zero) MAC as source */
+#define NETDEV_F_NO_CSUM 0x2u   /* the device vouches for transport
+                                   checksums (Linux's lo): none computed on
+                                   output, none verified on input */
 
 struct netdev;
 
@@ -29,13 +45,21 @@ struct netdev_ops {
     int (*fd)(struct netdev *dev);
     /* Release everything, including the struct netdev itself. */
     void (*close)(struct netdev *dev);
+    /* Optional: transmit pb and keep it (consumes pb), for a device that
+     * queues the buffer itself instead of copying it out. 0 or -errno. */
+    int (*xmit)(struct netdev *dev, struct pbuf *pb);
+    /* Optional, with xmit: the next received frame in a buffer the device
+     * holds (the caller owns it from now on), or NULL when none waits. */
+    struct pbuf *(*take)(struct netdev *dev);
 };
 
 struct netdev {
     const struct netdev_ops *ops;
     void *priv;
     char name[NETDEV_NAMELEN];
-    uint16_t mtu;               /* largest IP datagram per frame */
+    uint32_t mtu;               /* largest IP datagram per frame (lo: 65,536,
+                                   as on Linux, more than one can be) */
+    uint32_t flags;             /* NETDEV_F_* */
 };
 
 static inline int netdev_send(struct netdev *dev, const struct pbuf *pb)
@@ -43,9 +67,31 @@ static inline int netdev_send(struct netdev *dev, const struct pbuf *pb)
     return dev->ops->send(dev, pb);
 }
 
+/* Transmit pb and consume it: a device with xmit keeps the buffer, any
+ * other copies it out and it is freed here. 0 or -errno. */
+static inline int netdev_xmit(struct netdev *dev, struct pbuf *pb)
+{
+    if (dev->ops->xmit)
+        return dev->ops->xmit(dev, pb);
+    int rc = dev->ops->send(dev, pb);
+    pbuf_free(pb);
+    return rc;
+}
+
 static inline int netdev_recv(struct netdev *dev, struct pbuf *pb)
 {
     return dev->ops->recv(dev, pb);
+}
+
+/* Does dev hand over received buffers of its own (netdev_take)? */
+static inline int netdev_can_take(const struct netdev *dev)
+{
+    return dev->ops->take != NULL;
+}
+
+static inline struct pbuf *netdev_take(struct netdev *dev)
+{
+    return dev->ops->take(dev);
 }
 
 static inline int netdev_fd(struct netdev *dev)

@@ -1,7 +1,10 @@
 /* eth/pcapdev.c - capture wrapper: pcap_dump() each frame, then pass it on.
  *
  * pcap_dump() writes through stdio, so frames are batched into the file's
- * buffer: no syscall per frame beyond the frame's own read or write.
+ * buffer: no syscall per frame beyond the frame's own read or write. On a
+ * loopback device a frame is captured once, as it is sent: the frame that
+ * comes back in is the same buffer (tcpdump -i lo shows each packet once
+ * too).
  */
 #include "eth/pcapdev.h"
 
@@ -34,13 +37,29 @@ static int pcapdev_send(struct netdev *dev, const struct pbuf *pb)
     return netdev_send(pp->inner, pb);
 }
 
+static int pcapdev_xmit(struct netdev *dev, struct pbuf *pb)
+{
+    struct pcapdev_priv *pp = dev->priv;
+    pcapdev_dump(pp, pb);
+    return netdev_xmit(pp->inner, pb);
+}
+
 static int pcapdev_recv(struct netdev *dev, struct pbuf *pb)
 {
     struct pcapdev_priv *pp = dev->priv;
     int rc = netdev_recv(pp->inner, pb);
-    if (rc > 0)
+    if (rc > 0 && !(dev->flags & NETDEV_F_LOOPBACK))
         pcapdev_dump(pp, pb);
     return rc;
+}
+
+static struct pbuf *pcapdev_take(struct netdev *dev)
+{
+    struct pcapdev_priv *pp = dev->priv;
+    struct pbuf *pb = netdev_take(pp->inner);
+    if (pb && !(dev->flags & NETDEV_F_LOOPBACK))
+        pcapdev_dump(pp, pb);
+    return pb;
 }
 
 static int pcapdev_fd(struct netdev *dev)
@@ -57,9 +76,15 @@ static void pcapdev_close(struct netdev *dev)
     free(dev);
 }
 
+/* xmit and take only over a device that has them, so that netdev_xmit and
+ * netdev_take pick the same path through the wrapper as without it. */
 static const struct netdev_ops pcapdev_ops = {
     .send = pcapdev_send, .recv = pcapdev_recv, .fd = pcapdev_fd,
     .close = pcapdev_close,
+};
+static const struct netdev_ops pcapdev_ops_take = {
+    .send = pcapdev_send, .recv = pcapdev_recv, .fd = pcapdev_fd,
+    .close = pcapdev_close, .xmit = pcapdev_xmit, .take = pcapdev_take,
 };
 
 struct netdev *pcapdev_wrap(struct netdev *inner, const char *path,
@@ -88,8 +113,8 @@ struct netdev *pcapdev_wrap(struct netdev *inner, const char *path,
         free(both);
         return NULL;
     }
-    both->dev = *inner;     /* name and MTU carry over */
-    both->dev.ops = &pcapdev_ops;
+    both->dev = *inner;     /* name, MTU and flags carry over */
+    both->dev.ops = netdev_can_take(inner) ? &pcapdev_ops_take : &pcapdev_ops;
     both->dev.priv = pp;
     return &both->dev;
 }

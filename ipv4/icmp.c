@@ -63,7 +63,7 @@ void icmp_input(void *ctx, struct pbuf *pb, const struct ipv4_hdr *h,
         st->rx_echo_requests++;
         /* Like Linux's icmp_echo_ignore_broadcasts: a broadcast ping is a
          * smurf amplifier, not a question. */
-        if (h->dst != ip->cfg.addr) {
+        if (!ipv4_is_local(ip, h->dst)) {
             st->drop_broadcast_echo++;
             pbuf_free(pb);
             return;
@@ -107,7 +107,10 @@ static int icmp_error_allowed(const struct ipv4_layer *ip, const uint8_t *orig,
     if (hlen < IPV4_HLEN || hlen > orig_len)
         return 0;
     uint32_t src = load_be32(orig + 12), dst = load_be32(orig + 16);
-    if (ipv4_is_martian(ip, src) || ipv4_is_broadcast(ip, dst) ||
+    /* A source of ours passed input only by the loopback interface: that
+     * sender is a unique host (us), and the error goes back through lo. */
+    if ((ipv4_is_martian(ip, src) && !ipv4_is_local(ip, src)) ||
+        ipv4_is_broadcast(ip, dst) ||
         (dst >> 28) == 0xe)
         return 0;
     if ((load_be16(orig + 6) & IPV4_OFF_MASK) != 0)

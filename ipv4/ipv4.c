@@ -1,9 +1,12 @@
-/* ipv4/ipv4.c - IPv4 input checks and dispatch, routing, output, fragments.
+/* ipv4/ipv4.c - IPv4 input checks and dispatch, output, fragments.
  *
  * Input order follows RFC 1122 §3.2.1: header validity (ipv4_wire), source
- * sanity, destination is us, reassembly, then the protocol handler. Output
- * sends whole datagrams in place (the caller's buffer already has headroom
- * for our header) and copies only when it must fragment.
+ * and destination sanity for the interface it came by, destination is us,
+ * reassembly, then the protocol handler. Output asks ipv4_route.c for the
+ * interface, sends whole datagrams in place (the caller's buffer already
+ * has headroom for our header) and copies only when it must fragment. A
+ * datagram for ourselves goes out of the loopback interface like any other
+ * and comes back in through ipv4_input when the stack drains that device.
  */
 #include "ipv4/ipv4.h"
 
@@ -19,12 +22,14 @@
 const struct ts_counter_desc ipv4_counter_desc[] = {
     IPV4_C(rx_packets, "datagrams received (fragments counted one by one)"),
     IPV4_C(rx_delivered, "datagrams handed to ICMP or a transport"),
+    IPV4_C(rx_local, "datagrams received by the loopback interface"),
     IPV4_C(drop_truncated, "dropped: shorter than a 20-byte header"),
     IPV4_C(drop_version, "dropped: version not 4"),
     IPV4_C(drop_bad_hlen, "dropped: IHL < 5 or header longer than the packet"),
     IPV4_C(drop_bad_totlen, "dropped: total length < header or > frame"),
     IPV4_C(drop_bad_cksum, "dropped: header checksum does not verify"),
     IPV4_C(drop_martian_src, "dropped: source 0/8, 127/8, multicast, class E, broadcast or ours"),
+    IPV4_C(drop_martian_dst, "dropped: destination 127/8 arrived on a wire"),
     IPV4_C(drop_not_for_us, "dropped: destination not our address (we do not forward)"),
     IPV4_C(drop_unknown_proto, "dropped: no handler for the protocol (ICMP unreachable)"),
     IPV4_R("rx_fragments", frags, "fragments received"),
@@ -37,8 +42,10 @@ const struct ts_counter_desc ipv4_counter_desc[] = {
     IPV4_R("drop_frag_evicted", evicted, "datagrams dropped: too many in progress"),
     IPV4_R("drop_frag_no_buffer", no_buffer, "fragments dropped: buffer pool empty"),
     IPV4_C(tx_packets, "datagrams sent"),
+    IPV4_C(tx_local, "datagrams sent by the loopback interface (to ourselves)"),
     IPV4_C(tx_fragments, "fragments sent for datagrams larger than the MTU"),
     IPV4_C(tx_no_route, "not sent: destination off-link and no gateway"),
+    IPV4_C(tx_bad_src, "not sent: source not ours, or 127/8 toward a wire"),
     IPV4_C(tx_no_buffer, "not sent: buffer pool empty"),
     IPV4_C(tx_too_big, "not sent: larger than 65,535 bytes"),
 };
@@ -58,13 +65,10 @@ void ipv4_init(struct ipv4_layer *ip, const struct ipv4_config *cfg,
 {
     memset(ip, 0, sizeof *ip);
     ip->cfg = *cfg;
-    /* RFC 791: every host link carries 68-byte datagrams; below that a
-     * fragment could not hold 8 bytes of data and fragmenting never ends. */
     if (ip->cfg.mtu < IPV4_MIN_MTU)
         ip->cfg.mtu = IPV4_MIN_MTU;
     ip->mask = ts_ip4_mask(cfg->prefix);
-    ip->eth = eth;
-    ip->arp = arp;
+    ipv4_add_if(ip, eth, arp, cfg->addr, cfg->prefix, ip->cfg.mtu);
     ip->pool = pool;
     ip->next_id = first_id;
     ip->log = log;
@@ -87,26 +91,6 @@ int ipv4_register(struct ipv4_layer *ip, uint8_t proto, ipv4_rx_fn fn,
     ip->handlers[ip->nhandlers].ctx = ctx;
     ip->nhandlers++;
     return 0;
-}
-
-int ipv4_is_broadcast(const struct ipv4_layer *ip, uint32_t addr)
-{
-    if (addr == 0xffffffffu)
-        return 1;
-    /* The subnet-directed broadcast exists only for subnets with hosts. */
-    return ip->cfg.prefix < 31 && (addr & ~ip->mask) == ~ip->mask &&
-           (addr & ip->mask) == (ip->cfg.addr & ip->mask);
-}
-
-int ipv4_is_martian(const struct ipv4_layer *ip, uint32_t addr)
-{
-    uint32_t top = addr >> 24;
-    /* Our subnet's all-zeros address is an old-style broadcast (RFC 1122
-     * §3.3.6), not a host: answering it would ARP for a broadcast. */
-    int subnet_zero = ip->cfg.prefix < 31 && (addr & ~ip->mask) == 0 &&
-                      (addr & ip->mask) == (ip->cfg.addr & ip->mask);
-    return top == 0 || top == 127 || top >= 224 || addr == ip->cfg.addr ||
-           subnet_zero || ipv4_is_broadcast(ip, addr);
 }
 
 static void ipv4_count_parse_error(struct ipv4_stats *st, int rc)
@@ -148,10 +132,41 @@ static void ipv4_deliver(struct ipv4_layer *ip, struct pbuf *pb,
     fn(ctx, pb, h, now);
 }
 
+/* Is h acceptable on ifp (RFC 1122 §3.2.1.3)? Counts the drop if not. On
+ * a wire: no martian source, no 127/8 destination, and for us (weak host
+ * model, as Linux: any of our addresses) or a broadcast. On loopback only
+ * our own datagrams arrive, so the destination is all there is to check. */
+static int ipv4_input_addrs_ok(struct ipv4_layer *ip, const struct ipv4_if *ifp,
+                               const struct ipv4_hdr *h)
+{
+    if (ifp->flags & NETDEV_F_LOOPBACK) {
+        if (ipv4_is_local(ip, h->dst)) {
+            ip->stats.rx_local++;
+            return 1;
+        }
+        ip->stats.drop_not_for_us++;
+        return 0;
+    }
+    if (ipv4_is_martian(ip, h->src)) {
+        ip->stats.drop_martian_src++;
+        return 0;
+    }
+    if (IPV4_LOOPBACK_NET(h->dst)) {
+        ip->stats.drop_martian_dst++;
+        return 0;
+    }
+    if (!ipv4_is_local(ip, h->dst) && !ipv4_is_broadcast(ip, h->dst)) {
+        ip->stats.drop_not_for_us++;
+        return 0;
+    }
+    return 1;
+}
+
 void ipv4_input(void *ctx, struct pbuf *pb, const struct eth_hdr *eh,
                 uint64_t now)
 {
-    struct ipv4_layer *ip = ctx;
+    const struct ipv4_if *ifp = ctx;
+    struct ipv4_layer *ip = ifp->ip;
     struct ipv4_hdr h;
     ip->stats.rx_packets++;
     int rc = ipv4_parse(pb->data, pb->len, &h);
@@ -162,14 +177,8 @@ void ipv4_input(void *ctx, struct pbuf *pb, const struct eth_hdr *eh,
     pbuf_trim(pb, h.total_len);     /* Ethernet padding is not ours */
     if (eth_is_broadcast(eh->dst))
         pb->flags |= PBUF_F_LINK_BCAST;
-    if (ipv4_is_martian(ip, h.src)) {
-        ip->stats.drop_martian_src++;
+    if (!ipv4_input_addrs_ok(ip, ifp, &h))
         goto drop;
-    }
-    if (h.dst != ip->cfg.addr && !ipv4_is_broadcast(ip, h.dst)) {
-        ip->stats.drop_not_for_us++;
-        goto drop;
-    }
     if (ipv4_is_fragment(&h)) {
         struct ipv4_hdr whole;
         uint32_t flags = pb->flags;
@@ -185,17 +194,9 @@ drop:
     pbuf_free(pb);
 }
 
-/* The next hop for dst: dst itself on-link, else the gateway; 0 if none. */
-static uint32_t ipv4_route(const struct ipv4_layer *ip, uint32_t dst)
-{
-    if ((dst & ip->mask) == (ip->cfg.addr & ip->mask))
-        return dst;
-    return ip->cfg.gateway;
-}
-
-/* Prepend a header to pb (payload at pb->data) and send it to next_hop. */
+/* Prepend a header to pb (payload at pb->data) and send it by rt. */
 static int ipv4_send_one(struct ipv4_layer *ip, struct pbuf *pb,
-                         const struct ipv4_hdr *h, uint32_t next_hop,
+                         const struct ipv4_hdr *h, const struct ipv4_route *rt,
                          uint64_t now)
 {
     uint8_t *p = pbuf_push(pb, IPV4_HLEN);
@@ -208,17 +209,23 @@ static int ipv4_send_one(struct ipv4_layer *ip, struct pbuf *pb,
     out.total_len = (uint16_t)pb->len;
     ipv4_emit(&out, p);
     ip->stats.tx_packets++;
+    struct eth_layer *eth = rt->ifp->eth;
+    if (rt->ifp->flags & NETDEV_F_LOOPBACK) {
+        ip->stats.tx_local++;       /* never ARPed, never on the TAP */
+        return eth_output(eth, pb, eth->mac, ETH_TYPE_IPV4);
+    }
     if (ipv4_is_broadcast(ip, h->dst))
-        return eth_output(ip->eth, pb, eth_broadcast, ETH_TYPE_IPV4);
-    return arp_output(ip->arp, pb, next_hop, now);
+        return eth_output(eth, pb, eth_broadcast, ETH_TYPE_IPV4);
+    return arp_output(rt->ifp->arp, pb, rt->next_hop, now);
 }
 
 /* RFC 791 fragmentation: every fragment but the last carries a multiple of
  * 8 bytes; each is a fresh buffer, since headers must sit between pieces. */
 static int ipv4_fragment(struct ipv4_layer *ip, struct pbuf *pb,
-                         struct ipv4_hdr *h, uint32_t next_hop, uint64_t now)
+                         struct ipv4_hdr *h, const struct ipv4_route *rt,
+                         uint64_t now)
 {
-    size_t chunk = ((size_t)ip->cfg.mtu - IPV4_HLEN) & ~(size_t)7;
+    size_t chunk = ((size_t)rt->ifp->mtu - IPV4_HLEN) & ~(size_t)7;
     int rc = 0;
     for (size_t off = 0; off < pb->len && rc == 0; off += chunk) {
         size_t n = pb->len - off < chunk ? pb->len - off : chunk;
@@ -231,7 +238,7 @@ static int ipv4_fragment(struct ipv4_layer *ip, struct pbuf *pb,
         memcpy(f->data, pb->data + off, n);
         h->frag = (uint16_t)((off / 8) | (off + n < pb->len ? IPV4_MF : 0));
         ip->stats.tx_fragments++;
-        rc = ipv4_send_one(ip, f, h, next_hop, now);
+        rc = ipv4_send_one(ip, f, h, rt, now);
     }
     pbuf_free(pb);
     return rc;
@@ -247,11 +254,15 @@ int ipv4_output_tt(struct ipv4_layer *ip, struct pbuf *pb, uint32_t src,
                    uint32_t dst, uint8_t proto, uint8_t ttl, uint8_t tos,
                    uint64_t now)
 {
-    uint32_t next_hop = ipv4_is_broadcast(ip, dst) ? dst : ipv4_route(ip, dst);
-    if (next_hop == 0) {
-        ip->stats.tx_no_route++;
+    struct ipv4_route rt;
+    int rc = ipv4_route_lookup(ip, dst, src, &rt);
+    if (rc < 0) {
+        if (rc == -EINVAL)
+            ip->stats.tx_bad_src++;
+        else
+            ip->stats.tx_no_route++;
         pbuf_free(pb);
-        return -ENETUNREACH;
+        return rc;
     }
     if (pb->len > IPV4_MAX_LEN - IPV4_HLEN) {
         ip->stats.tx_too_big++;
@@ -261,11 +272,11 @@ int ipv4_output_tt(struct ipv4_layer *ip, struct pbuf *pb, uint32_t src,
     struct ipv4_hdr h = {
         .hlen = IPV4_HLEN, .id = ip->next_id++, .tos = tos,
         .ttl = ttl ? ttl : IPV4_DEFAULT_TTL,
-        .proto = proto, .src = src ? src : ip->cfg.addr, .dst = dst,
+        .proto = proto, .src = rt.src, .dst = rt.dst,
     };
-    if (IPV4_HLEN + pb->len <= ip->cfg.mtu)
-        return ipv4_send_one(ip, pb, &h, next_hop, now);
-    return ipv4_fragment(ip, pb, &h, next_hop, now);
+    if (IPV4_HLEN + pb->len <= rt.ifp->mtu)
+        return ipv4_send_one(ip, pb, &h, &rt, now);
+    return ipv4_fragment(ip, pb, &h, &rt, now);
 }
 
 void ipv4_poll(struct ipv4_layer *ip, uint64_t now)

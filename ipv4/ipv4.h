@@ -1,15 +1,37 @@
-/* ipv4/ipv4.h - the IPv4 layer of a host: input checks, routing, output with
- * fragmentation, reassembly, and protocol dispatch (RFC 791, RFC 1122 §3.2).
+/* ipv4/ipv4.h - the IPv4 layer of a host: the interface table, route
+ * choice, input checks, output with fragmentation, reassembly, and protocol
+ * dispatch (RFC 791, RFC 1122 §3.2).
  *
- * Input drops (and counts) everything a host must not accept: bad headers,
- * martian sources (RFC 1122 §3.2.1.3: 0/8, 127/8, multicast, broadcast, class
- * E, our own address), datagrams for another address (we do not forward).
+ * Interfaces. The layer below IPv4 is a small table of interfaces, each an
+ * address and mask, an MTU, and the Ethernet layer over its netdev (which
+ * keeps the interface's counters and capture). The TAP is entry 0, set up by
+ * ipv4_init from the configuration; the stack adds the loopback interface
+ * `lo` (127.0.0.1/8, MTU 65,536) with ipv4_add_if, and later backends (a
+ * second TAP, AF_PACKET, AF_XDP) plug in the same way. A loopback netdev is
+ * one whose frames come back into the stack's input: it is not a branch of
+ * the output path but a route to an interface like any other.
+ *
+ * Routes (ipv4_route_lookup): any of our own addresses and 127/8 go to the
+ * loopback interface; a destination on an interface's subnet (or its
+ * broadcast) to that interface; anything else to the default gateway.
+ * The route also picks the source address when the caller has none: the
+ * destination itself for one of our addresses, 127.0.0.1 for the rest of
+ * 127/8, the interface's address otherwise. 0.0.0.0 as a destination means
+ * this host, as on Linux.
+ *
+ * Input drops (and counts) everything a host must not accept: bad headers;
+ * on a wire, martian sources (RFC 1122 §3.2.1.3: 0/8, 127/8, multicast,
+ * broadcast, class E, our own addresses) and 127/8 destinations (127/8 is
+ * never on a wire); datagrams for another address (we do not forward).
  * Fragments go through ipv4_reass; whole datagrams go to the handler
  * registered for their protocol (ICMP is built in), or draw ICMP protocol
- * unreachable. Output routes to the on-link subnet or the default gateway,
- * fills the header (TTL 64) and fragments what exceeds the MTU.
- * Entry points: ipv4_init, ipv4_destroy, ipv4_register, ipv4_input,
- * ipv4_output, ipv4_poll, ipv4_next_deadline, ipv4_counter_desc.
+ * unreachable. Output fills the header (TTL 64), fragments what exceeds the
+ * interface's MTU, and refuses a 127/8 source toward a wire.
+ *
+ * Entry points: ipv4_init, ipv4_destroy, ipv4_add_if, ipv4_register,
+ * ipv4_input, ipv4_output, ipv4_output_tt, ipv4_route_lookup,
+ * ipv4_route_mtu, ipv4_is_local, ipv4_is_broadcast, ipv4_is_martian,
+ * ipv4_poll, ipv4_next_deadline, ipv4_counter_desc.
  */
 #ifndef TS_IPV4_IPV4_H
 #define TS_IPV4_IPV4_H
@@ -26,7 +48,10 @@
 #include "ipv4/ipv4_wire.h"
 
 #define IPV4_MAX_HANDLERS 4
+#define IPV4_MAX_IFS 4
 #define IPV4_MIN_MTU 68         /* RFC 791: every link carries this much */
+#define IPV4_LOOPBACK_ADDR 0x7f000001u      /* 127.0.0.1 */
+#define IPV4_LOOPBACK_NET(a) (((a) >> 24) == 127)
 
 /* pbuf flag set on input when the frame was a link-layer broadcast: such a
  * datagram never draws an ICMP error (RFC 1122 §3.2.2). */
@@ -41,17 +66,21 @@ typedef void (*ipv4_rx_fn)(void *ctx, struct pbuf *pb, const struct ipv4_hdr *h,
 struct ipv4_stats {
     uint64_t rx_packets;
     uint64_t rx_delivered;
+    uint64_t rx_local;
     uint64_t drop_truncated;
     uint64_t drop_version;
     uint64_t drop_bad_hlen;
     uint64_t drop_bad_totlen;
     uint64_t drop_bad_cksum;
     uint64_t drop_martian_src;
+    uint64_t drop_martian_dst;
     uint64_t drop_not_for_us;
     uint64_t drop_unknown_proto;
     uint64_t tx_packets;
+    uint64_t tx_local;
     uint64_t tx_fragments;
     uint64_t tx_no_route;
+    uint64_t tx_bad_src;
     uint64_t tx_no_buffer;
     uint64_t tx_too_big;
 };
@@ -61,6 +90,7 @@ struct ipv4_stats {
 extern const struct ts_counter_desc ipv4_counter_desc[];
 extern const size_t ipv4_counter_count;
 
+/* The TAP interface (entry 0) and the default route. */
 struct ipv4_config {
     uint32_t addr;              /* our address, host order */
     uint8_t prefix;             /* on-link subnet length */
@@ -68,11 +98,34 @@ struct ipv4_config {
     uint16_t mtu;               /* largest datagram per frame */
 };
 
+struct ipv4_layer;
+
+/* One entry of the interface table. */
+struct ipv4_if {
+    char name[NETDEV_NAMELEN];
+    uint32_t addr, mask;        /* our address on it, host order */
+    uint8_t prefix;
+    uint32_t mtu;               /* largest datagram per frame */
+    uint32_t flags;             /* the netdev's NETDEV_F_* capabilities */
+    struct eth_layer *eth;      /* framing, the device, its counters */
+    struct arp_layer *arp;      /* neighbour resolution; NULL on loopback */
+    struct ipv4_layer *ip;      /* back to the layer (ipv4_input's ctx) */
+};
+
+/* Where a datagram goes: the result of ipv4_route_lookup. */
+struct ipv4_route {
+    const struct ipv4_if *ifp;  /* the interface it leaves by */
+    uint32_t dst;               /* its destination (0.0.0.0 resolved) */
+    uint32_t src;               /* its source: the caller's, or chosen */
+    uint32_t next_hop;          /* dst on the link, or the gateway */
+};
+
 struct ipv4_layer {
     struct ipv4_config cfg;
     uint32_t mask;              /* from cfg.prefix */
-    struct eth_layer *eth;
-    struct arp_layer *arp;
+    struct ipv4_if ifs[IPV4_MAX_IFS];   /* [0]: the TAP (cfg) */
+    unsigned nifs;
+    const struct ipv4_if *lo;   /* the loopback interface, or NULL */
     struct pbuf_pool *pool;
     uint16_t next_id;
     struct {
@@ -92,16 +145,25 @@ void ipv4_init(struct ipv4_layer *ip, const struct ipv4_config *cfg,
                struct pbuf_pool *pool, uint16_t first_id,
                const struct ts_log *log);
 void ipv4_destroy(struct ipv4_layer *ip);
+/* Add an interface on eth (and arp, NULL for none) with addr/prefix and
+ * mtu; a loopback netdev makes it the loopback interface. The caller
+ * registers ipv4_input on eth with the returned entry as its ctx. NULL
+ * when the table is full. */
+struct ipv4_if *ipv4_add_if(struct ipv4_layer *ip, struct eth_layer *eth,
+                            struct arp_layer *arp, uint32_t addr,
+                            uint8_t prefix, uint32_t mtu);
 /* 0, or -ENOSPC when the table is full. */
 int ipv4_register(struct ipv4_layer *ip, uint8_t proto, ipv4_rx_fn fn,
                   void *ctx);
-/* Ethernet handler for ETH_TYPE_IPV4 (ctx is the struct ipv4_layer). */
+/* Ethernet handler for ETH_TYPE_IPV4; ctx is the struct ipv4_if the frame
+ * arrived on (&ip->ifs[0] for the TAP). */
 void ipv4_input(void *ctx, struct pbuf *pb, const struct eth_hdr *eh,
                 uint64_t now);
 /* Send payload pb->data (the transport header and data, already complete)
- * to dst. Prepends the IP header, fragments when larger than the MTU.
- * src 0 means our address. Consumes pb. 0 or -errno (-ENETUNREACH,
- * -EMSGSIZE, -ENOBUFS). */
+ * to dst by the route ipv4_route_lookup picks. Prepends the IP header,
+ * fragments when larger than the interface's MTU. src 0 means the route's
+ * source. Consumes pb. 0 or -errno (-ENETUNREACH, -EINVAL for a source
+ * that is not ours or 127/8 toward a wire, -EMSGSIZE, -ENOBUFS). */
 int ipv4_output(struct ipv4_layer *ip, struct pbuf *pb, uint32_t src,
                 uint32_t dst, uint8_t proto, uint64_t now);
 /* The same with a socket's IP_TTL (0: the default, 64) and IP_TOS. */
@@ -112,11 +174,22 @@ int ipv4_output_tt(struct ipv4_layer *ip, struct pbuf *pb, uint32_t src,
 void ipv4_poll(struct ipv4_layer *ip, uint64_t now);
 uint64_t ipv4_next_deadline(const struct ipv4_layer *ip);
 
-/* Is addr a broadcast address on our link (limited or subnet-directed)? */
+/* The route to dst from src (0: any of ours). 0, -ENETUNREACH (off-link
+ * and no gateway) or -EINVAL (src not ours, or 127/8 toward a wire). */
+int ipv4_route_lookup(const struct ipv4_layer *ip, uint32_t dst, uint32_t src,
+                      struct ipv4_route *rt);
+/* The largest datagram toward dst: its interface's MTU, at most 65,535
+ * (the TAP's when there is no route). */
+uint32_t ipv4_route_mtu(const struct ipv4_layer *ip, uint32_t dst);
+/* Is addr one of ours: an interface's address, or 127/8 (all of it is the
+ * loopback interface's, as on Linux) when there is one? */
+int ipv4_is_local(const struct ipv4_layer *ip, uint32_t addr);
+/* Is addr a broadcast address on one of our links (limited or
+ * subnet-directed)? */
 int ipv4_is_broadcast(const struct ipv4_layer *ip, uint32_t addr);
-/* Can addr not be a unique host's source address (RFC 1122 §3.2.1.3): 0/8,
- * 127/8, multicast, class E, a broadcast, our subnet's all-zeros address,
- * or our own address? */
+/* Can addr not be a unique host's source address on a wire (RFC 1122
+ * §3.2.1.3): 0/8, 127/8, multicast, class E, a broadcast, a subnet's
+ * all-zeros address, or one of our own addresses? */
 int ipv4_is_martian(const struct ipv4_layer *ip, uint32_t addr);
 
 #endif

@@ -86,6 +86,8 @@ struct ts_stack_config {
     const char *mac;            /* "xx:xx:..", NULL: 02:00 + address */
     unsigned mtu;               /* 1500 */
     const char *pcap;           /* capture file, or NULL */
+    const char *pcap_lo;        /* capture of the loopback interface (the
+                                   stack talking to itself), or NULL */
     int log_level;              /* 0 errors .. 3 debug (1) */
     FILE *log;                  /* NULL: stderr */
     unsigned max_sockets;       /* 1024 */

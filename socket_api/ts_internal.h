@@ -10,8 +10,8 @@
  * time the thread means to wake, it arms a timerfd for that deadline (one
  * system call, no wake-up now); only a stopping stack is woken at once,
  * through an eventfd.
- * Files: ts_stack.c (open, close, the thread), ts_socket.c (the calls),
- * ts_poll.c (poll and options).
+ * Files: ts_stack.c (open, close, the thread, lo), ts_socket.c (the
+ * calls), ts_poll.c (waiting, poll, names), ts_opts.c (options).
  */
 #ifndef TS_SOCKET_API_TS_INTERNAL_H
 #define TS_SOCKET_API_TS_INTERNAL_H
@@ -75,6 +75,7 @@ struct ts_stack {
                                    the latest (ms, CLOCK_MONOTONIC) */
     struct stack s;
     struct netdev *cap;         /* capture wrapper, or NULL */
+    int cap_lo;                 /* lo is captured (--pcap-lo) */
     struct netdev *fault;       /* fault injector, or NULL */
     int dev_err;                /* positive errno: the device failed */
     uint64_t next_flush;
@@ -83,8 +84,15 @@ struct ts_stack {
     unsigned nsocks;
 };
 
-/* Make the sleeping stack thread wake in time for the deadlines a call may
- * have armed; at once if the stack is stopping (lock held). */
+/* Take back in what the stack sent to itself (lo), a bounded amount; when
+ * more is left, wake the stack thread to go on. Every call runs it before
+ * it lets go of the lock or sleeps (ts_kick, ts_wait), so loopback traffic
+ * needs no thread switch. Returns the number of frames processed (lock
+ * held). */
+unsigned ts_lo_run(struct ts_stack *st);
+/* Take in lo's frames (ts_lo_run), then make the sleeping stack thread
+ * wake in time for the deadlines a call may have armed; at once if the
+ * stack is stopping (lock held). */
 void ts_kick(struct ts_stack *st);
 /* Sleep on cond (releasing lock) until woken or deadline (ms, TS_NEVER: no
  * limit). Returns 0, or -ETIMEDOUT. */

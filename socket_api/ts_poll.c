@@ -1,4 +1,5 @@
-/* socket_api/ts_poll.c - poll(2) over a stack's sockets, names and fcntl. */
+/* socket_api/ts_poll.c - waiting (ts_wait and the time-outs of blocking
+ * calls), poll(2) over a stack's sockets, names and fcntl. */
 #include "socket_api/ts_internal.h"
 
 #include <errno.h>
@@ -8,6 +9,41 @@
 #include <time.h>
 
 #include "core/clock.h"
+
+uint64_t ts_deadline(uint32_t timeo_ms)
+{
+    return timeo_ms ? ts_clock_ms() + timeo_ms : TS_NEVER;
+}
+
+int ts_cond_wait_until(pthread_cond_t *cond, pthread_mutex_t *lock,
+                       uint64_t deadline)
+{
+    if (deadline == TS_NEVER)
+        return pthread_cond_wait(cond, lock) ? -ETIMEDOUT : 0;
+    uint64_t now = ts_clock_ms();
+    if (now >= deadline)
+        return -ETIMEDOUT;
+    /* The condition variables run on CLOCK_MONOTONIC (ts_stack.c). */
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t ns = (uint64_t)ts.tv_nsec + (deadline - now) * 1000000u;
+    ts.tv_sec += (time_t)(ns / 1000000000u);
+    ts.tv_nsec = (long)(ns % 1000000000u);
+    return pthread_cond_timedwait(cond, lock, &ts) ? -ETIMEDOUT : 0;
+}
+
+/* Before sleeping, take in what waits on lo: the event this caller waits
+ * for may be in it (a reply from a socket of this same stack). Having done
+ * work counts as a wake-up, so the caller looks at its condition again. */
+int ts_wait(struct ts_sock *s, uint64_t deadline)
+{
+    if (ts_lo_run(s->st)) {
+        if (deadline != TS_NEVER && ts_clock_ms() >= deadline)
+            return -ETIMEDOUT;
+        return 0;
+    }
+    return ts_cond_wait_until(s->cond, &s->st->lock, deadline);
+}
 
 static short ts_revents_conn(struct ts_sock *s)
 {

@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/clock.h"
 
@@ -17,33 +16,6 @@ int ts_fail(int neg)
 {
     errno = neg < 0 ? -neg : neg;
     return -1;
-}
-
-uint64_t ts_deadline(uint32_t timeo_ms)
-{
-    return timeo_ms ? ts_clock_ms() + timeo_ms : TS_NEVER;
-}
-
-int ts_cond_wait_until(pthread_cond_t *cond, pthread_mutex_t *lock,
-                       uint64_t deadline)
-{
-    if (deadline == TS_NEVER)
-        return pthread_cond_wait(cond, lock) ? -ETIMEDOUT : 0;
-    uint64_t now = ts_clock_ms();
-    if (now >= deadline)
-        return -ETIMEDOUT;
-    /* The condition variables run on CLOCK_MONOTONIC (ts_stack.c). */
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    uint64_t ns = (uint64_t)ts.tv_nsec + (deadline - now) * 1000000u;
-    ts.tv_sec += (time_t)(ns / 1000000000u);
-    ts.tv_nsec = (long)(ns % 1000000000u);
-    return pthread_cond_timedwait(cond, lock, &ts) ? -ETIMEDOUT : 0;
-}
-
-int ts_wait(struct ts_sock *s, uint64_t deadline)
-{
-    return ts_cond_wait_until(s->cond, &s->st->lock, deadline);
 }
 
 struct ts_sock *ts_sock_get(struct ts_stack *st, int fd)
@@ -201,7 +173,8 @@ int ts_bind_locked(struct ts_sock *s, const struct sockaddr *a,
     int rc = ts_sin(a, len, &addr, &port);
     if (rc < 0)
         return ts_fail(rc);
-    if (addr && addr != s->st->s.ip.cfg.addr)
+    /* Any of ours: the TAP's address, or any of 127/8 (Linux's lo). */
+    if (addr && !ipv4_is_local(&s->st->s.ip, addr))
         return ts_fail(-EADDRNOTAVAIL);
     if (s->kind == TS_UDP) {
         rc = udp_bind(s->u, addr, port);
@@ -320,8 +293,9 @@ static int ts_connect_tcp(struct ts_sock *s, uint32_t dst, uint16_t dport)
     if (s->kind != TS_NEW)
         return ts_fail(-EINVAL);
     int err = 0;
-    s->c = tcp_connect_sized(&st->s.tcp, s->bport, dst, dport, s->sndbuf,
-                             s->rcvbuf, ts_tcp_event, s, ts_clock_ms(), &err);
+    s->c = tcp_connect_from(&st->s.tcp, s->baddr, s->bport, dst, dport,
+                            s->sndbuf, s->rcvbuf, ts_tcp_event, s,
+                            ts_clock_ms(), &err);
     if (!s->c)
         return ts_fail(err);
     s->kind = TS_CONN;
@@ -357,6 +331,20 @@ static int ts_connect_wait(struct ts_sock *s)
     }
 }
 
+/* A UDP destination of 0.0.0.0 means this host, as on Linux: the bound
+ * address, else 127.0.0.1 (0 is "the connected peer" to udp_sendto and
+ * "disconnect" to udp_connect, so it is resolved here). TCP's route does
+ * the same inside tcp_connect_from. */
+static uint32_t ts_udp_dst(const struct ts_sock *s, uint32_t dst)
+{
+    uint32_t la;
+    uint16_t lp;
+    if (dst)
+        return dst;
+    udp_sock_addr(s->u, &la, &lp);
+    return la ? la : IPV4_LOOPBACK_ADDR;
+}
+
 int ts_connect_locked(struct ts_sock *s, const struct sockaddr *a,
                              socklen_t len)
 {
@@ -366,7 +354,7 @@ int ts_connect_locked(struct ts_sock *s, const struct sockaddr *a,
     if (rc < 0)
         return ts_fail(rc);
     if (s->kind == TS_UDP) {
-        rc = udp_connect(s->u, dst, port);
+        rc = udp_connect(s->u, ts_udp_dst(s, dst), port);
         return rc < 0 ? ts_fail(rc) : 0;
     }
     if (ts_connect_tcp(s, dst, port) < 0)
@@ -480,6 +468,7 @@ ssize_t ts_sendto_locked(struct ts_sock *s, const void *buf, size_t len,
         int rc = ts_sin(to, tolen, &dst, &port);
         if (rc < 0)
             return ts_fail(rc);
+        dst = ts_udp_dst(s, dst);
     }
     ssize_t n = udp_sendto(s->u, buf, len, dst, port, ts_clock_ms());
     return n < 0 ? ts_fail((int)n) : n;

@@ -4,7 +4,10 @@
  *
  * The device is built bottom up: the TAP (or the caller's netdev), then the
  * fault injector when faults are asked for, then the capture on top, so the
- * capture shows what the stack sent and what it really received. */
+ * capture shows what the stack sent and what it really received. The
+ * loopback device has no descriptor to wait on: whoever holds the lock
+ * takes its frames back in before letting go (ts_lo_run), and the thread
+ * does not sleep while any wait there. */
 #include "socket_api/ts_internal.h"
 
 #include <errno.h>
@@ -27,6 +30,7 @@
 #include "socket_api/ts_host.h"
 
 #define TS_RX_BUDGET 64
+#define TS_LO_BUDGET 64         /* lo frames taken in per ts_lo_run */
 #define TS_EPOLL_BATCH 64
 #define TS_FLUSH_MS 1000
 #define TS_CLOSE_DRAIN_MS 2000      /* ts_stack_close waits this long at most */
@@ -71,16 +75,36 @@ static uint64_t ts_timers_deadline(struct ts_stack *st)
  * would cost two context switches a call, so the thread is only woken
  * early when a deadline now comes before its planned wake, and then by a
  * timerfd at that deadline. A stale arming only causes one spare loop. */
+static void ts_wake_thread(struct ts_stack *st)
+{
+    uint64_t one = 1;
+    st->sleeping = 0;
+    if (write(st->efd, &one, sizeof one) < 0) {
+        /* Cannot fail short of a full counter: the thread wakes anyway. */
+    }
+}
+
+/* The thread sleeping means the caller is an application thread. It wakes
+ * the thread when frames are left over (more than one call's share), and
+ * when the shared host runs: a frame taken in may have been for a socket
+ * a program holds, which only the stack thread serves (ts_host_run). */
+unsigned ts_lo_run(struct ts_stack *st)
+{
+    if (!stack_lo_pending(&st->s))
+        return 0;
+    unsigned n = stack_rx_lo(&st->s, TS_LO_BUDGET, ts_clock_ms());
+    if (st->sleeping && (st->host || stack_lo_pending(&st->s)))
+        ts_wake_thread(st);
+    return n;
+}
+
 void ts_kick(struct ts_stack *st)
 {
+    ts_lo_run(st);
     if (!st->sleeping)
         return;                     /* it looks at the deadlines before sleeping */
     if (st->stop) {
-        uint64_t one = 1;
-        st->sleeping = 0;
-        if (write(st->efd, &one, sizeof one) < 0) {
-            /* Cannot fail short of a full counter: the thread wakes anyway. */
-        }
+        ts_wake_thread(st);
         return;
     }
     uint64_t d = ts_timers_deadline(st);
@@ -133,7 +157,8 @@ static void ts_thread_wait(struct ts_stack *st)
 {
     uint64_t now = ts_clock_ms();
     uint64_t wake = ts_min_deadline(ts_timers_deadline(st), st->next_flush);
-    int timeout = wake <= now || st->host_busy ? 0
+    int busy = st->host_busy || stack_lo_pending(&st->s);
+    int timeout = wake <= now || busy ? 0
                 : wake - now > 1000 ? 1000 : (int)(wake - now);
     struct epoll_event ev[TS_EPOLL_BATCH];
     st->wake_at = now + (uint64_t)timeout;
@@ -180,10 +205,16 @@ static void *ts_thread(void *arg)
         if (st->rx_ready && !st->dev_err)
             ts_thread_rx(st, now);
         stack_poll(&st->s, now);
+        /* What calls and timers sent to ourselves, before the programs are
+         * served: it may be for them. What they send waits in lo, which
+         * keeps the thread from sleeping (ts_thread_wait). */
+        ts_lo_run(st);
         st->host_busy = st->host ? ts_host_run(st->host) : 0;
         if (now >= st->next_flush) {
             if (st->cap)
                 pcapdev_flush(st->cap);
+            if (st->cap_lo)
+                pcapdev_flush(st->s.lo_dev);
             st->next_flush = now + TS_FLUSH_MS;
         }
         ts_thread_wait(st);
@@ -391,6 +422,19 @@ static int ts_stack_init_sync(struct ts_stack *st, unsigned nsocks)
     return 0;
 }
 
+/* --pcap-lo: lo's frames in a capture of their own. 0 or -EIO. */
+static int ts_open_lo_capture(const struct ts_stack_config *c,
+                              struct ts_stack *st)
+{
+    char errbuf[256];
+    if (stack_capture_lo(&st->s, c->pcap_lo, errbuf, sizeof errbuf) < 0) {
+        ts_open_error(c, "cannot write capture %s: %s", c->pcap_lo, errbuf);
+        return -EIO;
+    }
+    st->cap_lo = 1;
+    return 0;
+}
+
 struct ts_stack *ts_stack_open(const struct ts_stack_config *c)
 {
     struct stack_config sc;
@@ -418,6 +462,8 @@ struct ts_stack *ts_stack_open(const struct ts_stack_config *c)
     struct netdev *dev = ts_open_dev(c, &sc, st, &err);
     if (dev && (err = stack_init(&st->s, &sc, dev)) < 0)
         ts_open_error(c, "out of memory for the buffer pool");
+    else if (dev && c->pcap_lo && (err = ts_open_lo_capture(c, st)) < 0)
+        ;
     else if (dev && (err = ts_start_thread(st)) < 0)
         ts_open_error(c, "cannot start the stack thread: %s", strerror(-err));
     if (err < 0) {

@@ -16,8 +16,10 @@
  *
  * Entry points: tcp_init, tcp_destroy, tcp_input, tcp_poll,
  * tcp_next_deadline, and the internal interface: tcp_listen, tcp_connect,
- * tcp_accept, tcp_send, tcp_recv, tcp_send_room/commit, tcp_recv_data/consume, tcp_shutdown, tcp_close, tcp_abort,
- * tcp_set_nodelay, tcp_set_keepalive, tcp_state_name, tcp_counter_desc.
+ * tcp_connect_sized, tcp_connect_from, tcp_accept, tcp_send, tcp_recv,
+ * tcp_send_room/commit, tcp_recv_data/consume, tcp_shutdown, tcp_close,
+ * tcp_abort, tcp_set_nodelay, tcp_set_keepalive, tcp_state_name,
+ * tcp_counter_desc.
  */
 #ifndef TS_TCP_TCP_H
 #define TS_TCP_TCP_H
@@ -155,6 +157,14 @@ struct tcp_conn *tcp_connect_sized(struct tcp_layer *t, uint16_t lport,
                                    uint32_t sndbuf, uint32_t rcvbuf,
                                    tcp_event_fn fn, void *ctx, uint64_t now,
                                    int *err);
+/* The same from laddr (a bound address of ours; 0: the route's source).
+ * dst 0.0.0.0 is this host, as on Linux. *err -ENETUNREACH (no route),
+ * -EINVAL (laddr 127/8 toward a wire, a broadcast or multicast dst). */
+struct tcp_conn *tcp_connect_from(struct tcp_layer *t, uint32_t laddr,
+                                  uint16_t lport, uint32_t dst, uint16_t dport,
+                                  uint32_t sndbuf, uint32_t rcvbuf,
+                                  tcp_event_fn fn, void *ctx, uint64_t now,
+                                  int *err);
 /* Queue up to len bytes; returns bytes queued (maybe fewer), or -EAGAIN
  * (buffer full), -EPIPE (after shutdown/close, or peer reset), -ENOTCONN. */
 ssize_t tcp_send(struct tcp_conn *c, const void *buf, size_t len, uint64_t now);

@@ -27,13 +27,27 @@ struct tcp_conn *tcp_connect_sized(struct tcp_layer *t, uint16_t lport,
                                    tcp_event_fn fn, void *ctx, uint64_t now,
                                    int *err)
 {
+    return tcp_connect_from(t, 0, lport, dst, dport, sndbuf, rcvbuf, fn, ctx,
+                            now, err);
+}
+
+struct tcp_conn *tcp_connect_from(struct tcp_layer *t, uint32_t laddr,
+                                  uint16_t lport, uint32_t dst, uint16_t dport,
+                                  uint32_t sndbuf, uint32_t rcvbuf,
+                                  tcp_event_fn fn, void *ctx, uint64_t now,
+                                  int *err)
+{
     t->now = now;
-    uint32_t src = t->ip->cfg.addr;
-    if (dport == 0 || dst == 0 || ipv4_is_broadcast(t->ip, dst) ||
-        (dst >> 28) == 0xe) {
+    struct ipv4_route rt;
+    if (dport == 0 || ipv4_is_broadcast(t->ip, dst) || (dst >> 28) == 0xe) {
         *err = -EINVAL;
         return NULL;
     }
+    /* The route fixes the source address (Linux's ip_route_connect). */
+    if ((*err = ipv4_route_lookup(t->ip, dst, laddr, &rt)) < 0)
+        return NULL;
+    uint32_t src = rt.src;
+    dst = rt.dst;
     if (lport == 0 && (lport = ts_rand_port(t->rand, tcp_port_busy, t)) == 0) {
         *err = -EADDRNOTAVAIL;
         return NULL;
@@ -59,7 +73,7 @@ struct tcp_conn *tcp_connect_sized(struct tcp_layer *t, uint16_t lport,
     c->snd_una = c->snd_nxt = c->snd_max = c->iss;
     while (c->rcv_ws < TCP_WS_MAX && (c->rcv.cap >> c->rcv_ws) > 0xffff)
         c->rcv_ws++;
-    c->mss = tcp_our_mss(t);
+    c->mss = tcp_our_mss(t, dst);
     c->rtt_start = now;
     t->stats.active_opens++;
     tcp_set_state(c, TCP_SYN_SENT);
@@ -118,11 +132,16 @@ void tcp_send_commit(struct tcp_conn *c, uint32_t n, uint64_t now)
 
 /* Reading opens the window: tell the peer when the opening is worth a
  * segment (at least an MSS or half the buffer, RFC 9293 §3.8.6.2.2), so
- * a sender stalled on a zero window resumes without waiting for a probe. */
+ * a sender stalled on a zero window resumes without waiting for a probe;
+ * or when the window at least doubles from no more than half the buffer
+ * (Linux's tcp_cleanup_rbuf), so a sender whose window is a couple of
+ * segments (64 KB ones on lo) does not wait for the delayed ACK. The edge
+ * itself only ever moves by SWS-safe steps (tcp_rcv_window). */
 static void tcp_window_opened(struct tcp_conn *c, uint32_t before)
 {
     uint32_t after = tcp_rcv_window(c);
-    if (after > before && (before < c->mss || after - before >= c->rcv.cap / 2))
+    if (after > before && (before < c->mss || after - before >= c->rcv.cap / 2 ||
+                           (after >= 2 * before && 2 * before <= c->rcv.cap)))
         c->flags |= TCP_F_ACK_NOW;
 }
 

@@ -41,6 +41,8 @@
 #define TCP_F_NOTIFY_ACCEPT 0x4000  /* tell the listener at the next settle */
 #define TCP_F_FIN_ACKED 0x8000      /* the peer acknowledged our FIN */
 #define TCP_F_SACK_OK 0x10000       /* SACK permitted both ways (RFC 2018) */
+#define TCP_F_NO_CSUM 0x20000       /* its route's device vouches for
+                                       checksums (lo): none computed */
 
 struct tcp_conn {
     struct tcp_layer *t;
@@ -50,6 +52,7 @@ struct tcp_conn {
     struct tcp_listener *listener;  /* passive opens until accepted */
     uint32_t laddr, raddr;
     uint16_t lport, rport;
+    const struct ipv4_if *ifp;      /* the interface its route uses */
     uint8_t state;                  /* enum tcp_state */
     uint8_t snd_ws, rcv_ws;         /* window scale shifts */
     uint32_t flags;
@@ -60,6 +63,7 @@ struct tcp_conn {
     uint32_t fin_seq;               /* our FIN's number (TCP_F_FIN_SENT) */
     /* Receive sequence variables. */
     uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge advertised */
+    uint32_t rcv_wup;               /* RCV.NXT when we last sent an ACK */
     uint16_t mss;                   /* what we send per segment */
     uint16_t ack_pending;           /* full segments received, not ACKed */
     /* RFC 6298 state. */
@@ -154,7 +158,8 @@ uint32_t tcp_pipe(const struct tcp_conn *c);
 void tcp_sack_retransmit(struct tcp_conn *c);
 void tcp_reply_rst(struct tcp_layer *t, const struct tcp_seg *s);
 uint32_t tcp_rcv_window(struct tcp_conn *c);
-uint16_t tcp_our_mss(const struct tcp_layer *t);
+/* The MSS we offer to raddr: its route's MTU less 40 (65,495 on lo). */
+uint16_t tcp_our_mss(const struct tcp_layer *t, uint32_t raddr);
 
 /* tcp_timer.c */
 void tcp_rtt_sample(struct tcp_conn *c, uint32_t rtt_ms);

@@ -93,7 +93,7 @@ static int tcp_in_rst(struct tcp_conn *c, const struct tcp_seg *s, uint32_t seq0
 void tcp_take_syn_opts(struct tcp_conn *c, const struct tcp_seg *s,
                               int we_offered_ws)
 {
-    uint16_t ours = tcp_our_mss(c->t);
+    uint16_t ours = tcp_our_mss(c->t, c->raddr);
     uint16_t mss = s->h.opts.has_mss ? s->h.opts.mss : TCP_MSS_DEFAULT;
     if (mss < TCP_MSS_MIN)
         mss = TCP_MSS_MIN;      /* an MSS of 0 would stall the sender */
@@ -383,12 +383,17 @@ static int tcp_in_ack(struct tcp_conn *c, struct tcp_seg *s)
 }
 
 /* Delayed ACK (RFC 1122 §4.2.3.2, RFC 5681 §4.2): at least every second
- * full-sized segment, and never later than delack_ms. */
+ * full-sized segment, and never later than delack_ms. Also at once, as
+ * Linux does (__tcp_ack_snd_check), when more than a full segment's worth
+ * has arrived since our last ACK in segments of mixed sizes: when the
+ * window holds only a few segments (64 KB ones on lo), a sender held by
+ * its silly-window rule would otherwise wait for the timer. */
 static void tcp_ack_schedule(struct tcp_conn *c, uint32_t len)
 {
     if (len >= c->mss)
         c->ack_pending++;
-    if (c->ack_pending >= 2 || c->t->cfg.delack_ms == 0)
+    if (c->ack_pending >= 2 || c->rcv_nxt - c->rcv_wup > c->mss ||
+        c->t->cfg.delack_ms == 0)
         c->flags |= TCP_F_ACK_NOW;
     else if (c->delack_at == TS_NEVER)
         c->delack_at = c->t->now + c->t->cfg.delack_ms;
@@ -547,7 +552,7 @@ static int tcp_parse_counted(struct tcp_layer *t, const struct pbuf *pb,
         return -1;
     }
     /* Only unicast to us (RFC 1122 §4.2.3.10); port 0 is nobody's. */
-    if (ih->dst != t->ip->cfg.addr || s->h.sport == 0 || s->h.dport == 0) {
+    if (!ipv4_is_local(t->ip, ih->dst) || s->h.sport == 0 || s->h.dport == 0) {
         t->stats.drop_bad_addr++;
         return -1;
     }

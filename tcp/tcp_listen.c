@@ -45,7 +45,7 @@ static void tcp_listen_cookie(struct tcp_listener *l, const struct tcp_seg *s)
     uint16_t mss = s->h.opts.has_mss ? s->h.opts.mss : TCP_MSS_DEFAULT;
     tmp.iss = tmp.snd_nxt = tcp_cookie_make(t, s, mss);
     tmp.rcv_nxt = tmp.rcv_adv = s->h.seq + 1;
-    tmp.mss = tcp_our_mss(t);
+    tmp.mss = tcp_our_mss(t, s->src);
     tmp.rcvbuf = l->rcvbuf;         /* the window the SYN-ACK offers */
     t->stats.drop_syn_queue_full++;
     t->stats.syn_cookies_sent++;
@@ -78,7 +78,7 @@ static void tcp_listen_ack(struct tcp_listener *l, struct tcp_seg *s)
     c->rcv_nxt = c->rcv_adv = s->h.seq;
     c->iss = s->h.ack - 1;
     c->snd_una = c->snd_nxt = c->snd_max = s->h.ack;
-    uint16_t ours = tcp_our_mss(t);
+    uint16_t ours = tcp_our_mss(t, s->src);
     c->mss = mss < ours ? mss : ours;
     c->retries = 1;                 /* no RTT sample: the SYN-ACK was not timed */
     c->state = TCP_SYN_RECEIVED;

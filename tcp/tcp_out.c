@@ -11,9 +11,9 @@
 
 #include <string.h>
 
-uint16_t tcp_our_mss(const struct tcp_layer *t)
+uint16_t tcp_our_mss(const struct tcp_layer *t, uint32_t raddr)
 {
-    return (uint16_t)(t->ip->cfg.mtu - IPV4_HLEN - TCP_HLEN);
+    return (uint16_t)(ipv4_route_mtu(t->ip, raddr) - IPV4_HLEN - TCP_HLEN);
 }
 
 /* The window to advertise (unscaled bytes). Receiver-side SWS avoidance
@@ -80,6 +80,7 @@ static int tcp_xmit(struct tcp_conn *c, uint32_t seq, uint8_t flags,
         h.opts.nsack--;
     if (flags & TCP_ACK) {
         h.ack = c->rcv_nxt;
+        c->rcv_wup = c->rcv_nxt;
         c->flags &= ~TCP_F_ACK_NOW;
         c->ack_pending = 0;
         c->delack_at = TS_NEVER;
@@ -96,7 +97,10 @@ static int tcp_xmit(struct tcp_conn *c, uint32_t seq, uint8_t flags,
     tcp_emit(&h, pb->data);
     if (n)
         tcp_ring_peek(&c->snd, off, pb->data + hlen, n);
-    store_be16(pb->data + 16, tcp_cksum(c->laddr, c->raddr, pb->data, pb->len));
+    /* On lo the device vouches: no checksum, as Linux's lo (the receiver
+     * finds PBUF_F_CSUM_VALID and does not verify either). */
+    store_be16(pb->data + 16, (c->flags & TCP_F_NO_CSUM) ? 0
+               : tcp_cksum(c->laddr, c->raddr, pb->data, pb->len));
     t->stats.tx_segments++;
     t->stats.tx_bytes += n;
     c->bytes_sent += n;
@@ -153,7 +157,7 @@ void tcp_xmit_keepalive(struct tcp_conn *c)
  * we open or the peer offered it (RFC 7323 §1.3). */
 void tcp_send_syn(struct tcp_conn *c)
 {
-    struct tcp_opts o = { .has_mss = 1, .mss = tcp_our_mss(c->t) };
+    struct tcp_opts o = { .has_mss = 1, .mss = tcp_our_mss(c->t, c->raddr) };
     int syn_ack = c->state == TCP_SYN_RECEIVED;
     if (!syn_ack || (c->flags & TCP_F_WS_OK)) {
         o.has_ws = 1;

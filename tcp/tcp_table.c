@@ -190,6 +190,12 @@ struct tcp_conn *tcp_conn_new(struct tcp_layer *t, uint32_t laddr,
     c->raddr = raddr;
     c->rport = rport;
     c->mss = TCP_MSS_DEFAULT;
+    struct ipv4_route rt;
+    if (ipv4_route_lookup(t->ip, raddr, laddr, &rt) == 0) {
+        c->ifp = rt.ifp;
+        if (rt.ifp->flags & NETDEV_F_NO_CSUM)
+            c->flags |= TCP_F_NO_CSUM;
+    }
     c->rto = t->cfg.rto_init;
     c->rto_at = c->delack_at = c->keep_at = c->tw_at = TS_NEVER;
     c->last_rx = t->now;
@@ -291,7 +297,8 @@ void tcp_set_state(struct tcp_conn *c, enum tcp_state s)
     struct tcp_layer *t = c->t;
     if (TS_LOG_ON(t->log, TS_LOG_INFO)) {
         char r[TS_IP4_STRLEN], l[TS_IP4_STRLEN];
-        ts_logf(t->log, TS_LOG_INFO, "tcp %s:%u -> %s:%u %s -> %s",
+        ts_logf(t->log, TS_LOG_INFO, "%s: tcp %s:%u -> %s:%u %s -> %s",
+                c->ifp ? c->ifp->name : "-",
                 ts_ip4_fmt(c->raddr, r), c->rport, ts_ip4_fmt(c->laddr, l),
                 c->lport, tcp_state_name(c->state), tcp_state_name(s));
     }

@@ -34,6 +34,7 @@
 struct tapstack_opts {
     const char *iface;
     const char *pcap;
+    const char *pcap_lo;
     uint32_t addr;
     uint8_t prefix;
     uint32_t gateway;
@@ -73,6 +74,9 @@ static void tapstack_usage(FILE *out)
 "                           the stack's MAC (default 02:00 + the IPv4 address)\n"
 "  -M, --mtu N              largest IP datagram per frame, 68..%d (default 1500)\n"
 "  -w, --pcap FILE          capture every frame in and out to FILE (pcap)\n"
+"      --pcap-lo FILE       capture the loopback interface (lo, 127.0.0.1/8:\n"
+"                           the stack's programs talking to each other) to\n"
+"                           FILE, each frame once; no checksums there\n"
 "  -s, --services LIST      services to run: comma-separated names from\n"
 "                           echo, discard, daytime, chargen (TCP), udp (UDP\n"
 "                           echo and daytime), http; or all, none (default all)\n"
@@ -243,6 +247,9 @@ static int tapstack_option(struct tapstack_opts *o, int c, const char *arg)
     case 'w':
         o->pcap = arg;
         return 0;
+    case 13:
+        o->pcap_lo = arg;
+        return 0;
     case 's':
         return tapstack_parse_services(arg, &o->services) < 0
                    ? tapstack_bad("--services", arg) : 0;
@@ -322,6 +329,7 @@ static int tapstack_parse(struct tapstack_opts *o, int argc, char **argv)
         { "mac", required_argument, NULL, 'm' },
         { "mtu", required_argument, NULL, 'M' },
         { "pcap", required_argument, NULL, 'w' },
+        { "pcap-lo", required_argument, NULL, 13 },
         { "services", required_argument, NULL, 's' },
         { "no-services", no_argument, NULL, 'S' },
         { "http-root", required_argument, NULL, 9 },
@@ -402,6 +410,7 @@ static void tapstack_config(const struct tapstack_opts *o,
     cfg->mac = ts_mac_fmt(o->mac, b->mac);
     cfg->mtu = o->mtu;
     cfg->pcap = o->pcap;
+    cfg->pcap_lo = o->pcap_lo;
     cfg->log_level = o->log_level;
     cfg->log = stderr;
     cfg->seed = 0;
@@ -476,10 +485,12 @@ int main(int argc, char **argv)
         return 1;
     }
     char a[TS_IP4_STRLEN], m[TS_MAC_STRLEN];
-    printf("tapstack: ready on %s: %s/%u mac %s mtu %u%s%s%s%s\n",
+    printf("tapstack: ready on %s: %s/%u mac %s mtu %u, lo 127.0.0.1/8%s%s%s%s"
+           "%s%s\n",
            ts_stack_ifname(st), ts_ip4_fmt(o.addr, a), o.prefix,
            ts_mac_fmt(o.mac, m), o.mtu, o.pcap ? ", capture " : "",
-           o.pcap ? o.pcap : "", o.ctl ? ", programs on " : "",
+           o.pcap ? o.pcap : "", o.pcap_lo ? ", lo capture " : "",
+           o.pcap_lo ? o.pcap_lo : "", o.ctl ? ", programs on " : "",
            o.ctl ? o.ctl : "");
     fflush(stdout);
     rc = tapstack_wait(st, &set);

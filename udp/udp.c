@@ -26,6 +26,7 @@ const struct ts_counter_desc udp_counter_desc[] = {
 const size_t udp_counter_count = TS_COUNTERS_LEN(udp_counter_desc);
 
 #define UDP_F_BROADCAST 0x1
+#define UDP_F_AUTO_ADDR 0x2         /* laddr came from connect's route */
 #define UDP_REC_HDR 8       /* per queued datagram: src(4) sport(2) len(2) */
 
 struct udp_sock {
@@ -103,7 +104,7 @@ static int udp_port_busy(void *ctx, uint16_t port)
 int udp_bind(struct udp_sock *s, uint32_t addr, uint16_t port)
 {
     struct udp_layer *u = s->u;
-    if (s->bound || (addr && addr != u->ip->cfg.addr))
+    if (s->bound || (addr && !ipv4_is_local(u->ip, addr)))
         return -EINVAL;
     if (port == 0) {
         struct udp_port_q q = { u, addr };
@@ -121,6 +122,9 @@ int udp_bind(struct udp_sock *s, uint32_t addr, uint16_t port)
     return 0;
 }
 
+/* Like Linux's ip4_datagram_connect: a socket bound to any address takes
+ * the route's source as its own (getsockname shows it, and only datagrams
+ * to it are received) until it disconnects. */
 int udp_connect(struct udp_sock *s, uint32_t addr, uint16_t port)
 {
     if (addr && port == 0)
@@ -129,6 +133,20 @@ int udp_connect(struct udp_sock *s, uint32_t addr, uint16_t port)
         int rc = udp_bind(s, 0, 0);
         if (rc < 0)
             return rc;
+    }
+    if (addr) {
+        struct ipv4_route rt;
+        uint32_t mine = (s->flags & UDP_F_AUTO_ADDR) ? 0 : s->laddr;
+        int rc = ipv4_route_lookup(s->u->ip, addr, mine, &rt);
+        if (rc < 0)
+            return rc;
+        if (!mine) {
+            s->laddr = rt.src;
+            s->flags |= UDP_F_AUTO_ADDR;
+        }
+    } else if (s->flags & UDP_F_AUTO_ADDR) {
+        s->laddr = 0;
+        s->flags &= ~UDP_F_AUTO_ADDR;
     }
     s->raddr = addr;
     s->rport = addr ? port : 0;
@@ -151,7 +169,7 @@ void udp_set_broadcast(struct udp_sock *s, int on)
 
 void udp_sock_addr(const struct udp_sock *s, uint32_t *addr, uint16_t *port)
 {
-    *addr = s->laddr ? s->laddr : s->u->ip->cfg.addr;
+    *addr = s->laddr;       /* 0.0.0.0 when bound to any, as on Linux */
     *port = s->lport;
 }
 
@@ -315,7 +333,7 @@ void udp_input(void *ctx, struct pbuf *pb, const struct ipv4_hdr *ih,
         goto out;
     }
     const uint8_t *data = pb->data + UDP_HLEN;
-    if (ih->dst != u->ip->cfg.addr) {
+    if (!ipv4_is_local(u->ip, ih->dst)) {
         udp_deliver_broadcast(u, &h, data, ih);
         goto out;
     }
@@ -355,18 +373,26 @@ ssize_t udp_sendto(struct udp_sock *s, const void *buf, size_t len,
         if (rc < 0)
             return rc;
     }
+    struct ipv4_route rt;
+    int rc = ipv4_route_lookup(u->ip, dst, s->laddr, &rt);
+    if (rc < 0) {
+        u->stats.tx_error++;
+        return rc;
+    }
     struct pbuf *pb = pbuf_alloc(u->pool, PBUF_HEADROOM, UDP_HLEN + len);
     if (!pb) {
         u->stats.tx_no_buffer++;
         return -ENOBUFS;
     }
     memcpy(pb->data + UDP_HLEN, buf, len);
-    uint32_t src = s->laddr ? s->laddr : u->ip->cfg.addr;
     struct udp_hdr h = { .sport = s->lport, .dport = dport,
                          .len = (uint16_t)(UDP_HLEN + len) };
-    udp_emit(&h, pb->data, src, dst);
-    int rc = ipv4_output_tt(u->ip, pb, src, dst, IPV4_PROTO_UDP, s->ttl, s->tos,
-                            now);
+    if (rt.ifp->flags & NETDEV_F_NO_CSUM)
+        udp_emit_nocsum(&h, pb->data);      /* lo vouches, as Linux's */
+    else
+        udp_emit(&h, pb->data, rt.src, rt.dst);
+    rc = ipv4_output_tt(u->ip, pb, rt.src, rt.dst, IPV4_PROTO_UDP, s->ttl,
+                        s->tos, now);
     if (rc < 0) {
         u->stats.tx_error++;
         return rc;

@@ -23,12 +23,17 @@ uint16_t udp_cksum(uint32_t src, uint32_t dst, const uint8_t *dgram, size_t len)
     return cksum_pseudo(src, dst, 17, dgram, len);
 }
 
-void udp_emit(const struct udp_hdr *h, uint8_t *b, uint32_t src, uint32_t dst)
+void udp_emit_nocsum(const struct udp_hdr *h, uint8_t *b)
 {
     store_be16(b, h->sport);
     store_be16(b + 2, h->dport);
     store_be16(b + 4, h->len);
     store_be16(b + 6, 0);
+}
+
+void udp_emit(const struct udp_hdr *h, uint8_t *b, uint32_t src, uint32_t dst)
+{
+    udp_emit_nocsum(h, b);
     uint16_t c = udp_cksum(src, dst, b, h->len);
     store_be16(b + 6, c ? c : 0xffff);     /* RFC 768: 0 means none */
 }

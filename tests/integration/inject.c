@@ -22,7 +22,8 @@
  *
  * Kinds: runt, bad-version, bad-ihl, ihl-past-end, short-totlen, long-totlen,
  * bad-cksum, overlap, ping-of-death, frag-flood, arp-flood, bad-arp, martian,
- * all; and two TCP attacks that are not part of "all" (they are not
+ * martian-dst (valid datagrams from the host to 127/8: echo, a SYN to port
+ * 7, UDP to port 7), all; and two TCP attacks that are not part of "all" (they are not
  * malformed, and one needs a live connection):
  *   syn-flood  --count SYNs (default 5000) to --dport (default 7), each from
  *              a distinct (address, port) of the subnet: fills the SYN queue;
@@ -36,7 +37,8 @@
  *              (ignored), and RSTs from other subnet addresses to random
  *              ports (no connection: ignored, never answered).
  * Every spoofed address stays in the test namespace's subnet (the /24 of
- * --src-ip), except the martian sources, which are not hosts at all.
+ * --src-ip), except the martian sources and destinations, which are not
+ * hosts at all.
  * Entry point: main.
  */
 #include <errno.h>
@@ -598,6 +600,48 @@ static size_t put_tcp_frame(struct inj *in, uint8_t *f, uint32_t src,
 
 static uint32_t flood_ip(const struct inj *in, unsigned long i);
 
+/* A UDP datagram with 8 bytes of data from src:sport to dst_ip:dport, both
+ * checksums right. Returns the frame length. */
+static size_t put_udp_frame(struct inj *in, uint8_t *f, uint32_t src,
+                            uint16_t sport, uint16_t dport)
+{
+    size_t n = put_eth(in, f, NULL, NULL, 0x0800);
+    uint8_t *ip = f + n, *u = ip + IPV4_HLEN;
+    put_ip(in, ip, IPV4_HLEN + 16, 0, src);
+    ip[9] = IPV4_PROTO_UDP;
+    ip_fix_cksum(ip, IPV4_HLEN);
+    store_be16(u, sport);
+    store_be16(u + 2, dport);
+    store_be16(u + 4, 16);
+    store_be16(u + 6, 0);
+    memcpy(u + 8, "martian!", 8);
+    uint16_t c = cksum_pseudo(src, in->dst_ip, IPV4_PROTO_UDP, u, 16);
+    store_be16(u + 6, c ? c : 0xffff);
+    return n + IPV4_HLEN + 16;
+}
+
+/* Valid datagrams from the host to 127/8, which is never on a wire (RFC
+ * 1122 3.2.1.3): an echo request, a SYN to the echo port and a UDP
+ * datagram to the echo port, each to 127.0.0.1 and to 127.1.2.3. The stack
+ * drops and counts every one as a martian destination and answers none,
+ * whatever listens on its own 127.0.0.1. */
+static void kind_martian_dst(struct inj *in)
+{
+    const uint32_t dsts[] = { TS_IP4(127, 0, 0, 1), TS_IP4(127, 1, 2, 3) };
+    const uint32_t stack_ip = in->dst_ip;
+    uint8_t f[INJ_FRAME_MAX];
+    inj_group_begin(in, "martian-dst");
+    for (size_t i = 0; i < sizeof dsts / sizeof dsts[0]; i++) {
+        in->dst_ip = dsts[i];
+        inj_send(in, f, put_echo_frame(in, f, in->src_ip));
+        inj_send(in, f, put_tcp_frame(in, f, in->src_ip, (uint16_t)(40000 + i),
+                                      7, 1000, 0, TCP_SYN));
+        inj_send(in, f, put_udp_frame(in, f, in->src_ip, 40000, 7));
+    }
+    in->dst_ip = stack_ip;
+    inj_group_end(in, -1);
+}
+
 /* SYNs to dport, each from its own (subnet address, port): the addresses
  * cycle through the /24 and the port moves on once per cycle, so no two
  * share a 4-tuple and each must reach the listener. */
@@ -742,7 +786,7 @@ typedef void (*kind_fn)(struct inj *in);
 
 /* "all" runs the first NKINDS_ALL kinds: the malformed frames, not the TCP
  * attacks at the end of the table. */
-#define NKINDS_ALL 13
+#define NKINDS_ALL 14
 #define NKINDS_TCP 2
 static const struct { const char *name; kind_fn fn; } kinds[] = {
     { "runt", kind_runt },
@@ -758,6 +802,7 @@ static const struct { const char *name; kind_fn fn; } kinds[] = {
     { "arp-flood", kind_arp_flood },
     { "bad-arp", kind_bad_arp },
     { "martian", kind_martian },
+    { "martian-dst", kind_martian_dst },
     { "syn-flood", kind_syn_flood },
     { "rst-storm", kind_rst_storm },
 };

@@ -38,10 +38,12 @@
 #     connections, RST storm and SYN flood, loss/dup/reorder, the -v trace
 #     and the capture), sourced here so one summary counts every check;
 #     it also runs on its own.
-#  9. then apps.sh (the demo apps), http.sh (the HTTP and UDP services),
-#     programs.sh (unmodified programs on the stack through tapstack-run)
-#     and ctl.sh (tapstack-ctl against a running stack), sourced the same
-#     way.
+#  9. loopback: tests/integration/loop.sh (127/8 from the wire dropped and
+#     never answered, --pcap-lo, an in-process server and client over lo
+#     with tcpdump seeing nothing on the wire); then apps.sh (the demo
+#     apps), http.sh (the HTTP and UDP services), programs.sh (unmodified
+#     programs on the stack through tapstack-run) and ctl.sh (tapstack-ctl
+#     against a running stack), sourced the same way.
 #
 # The capture of the main run is copied to $BUILD/integration.pcap for a look
 # after a failure.
@@ -220,6 +222,7 @@ group_counter() {
     bad-arp-truncated) echo "arp drop_truncated" ;;
     bad-arp-op) echo "arp drop_bad_op" ;;
     martian) echo "ipv4 drop_martian_src" ;;
+    martian-dst) echo "ipv4 drop_martian_dst" ;;
     *) echo "" ;;
     esac
 }
@@ -291,7 +294,7 @@ test_hostile() {
     local k
     ts_section "hostile battery (build/inject)"
     for k in runt bad-version bad-ihl ihl-past-end short-totlen long-totlen \
-             bad-cksum overlap ping-of-death bad-arp martian; do
+             bad-cksum overlap ping-of-death bad-arp martian martian-dst; do
         hostile_kind "$k"
         stack_or_fail || return
     done
@@ -484,6 +487,8 @@ test_host_addr
 
 # shellcheck source=tests/integration/tcp.sh
 . "$HERE/tcp.sh"
+# shellcheck source=tests/integration/loop.sh
+. "$HERE/loop.sh"
 # shellcheck source=tests/integration/apps.sh
 . "$HERE/apps.sh"
 # shellcheck source=tests/integration/http.sh

@@ -8,7 +8,9 @@
  * unwritable until the handshake ends and SO_ERROR says how it ended; a
  * program closing with unread bytes resets the connection; UDP datagrams
  * with their header; IDENTIFY and not-ours answers; hostile requests
- * answered EPROTO while the host keeps serving; nothing leaks.
+ * answered EPROTO while the host keeps serving; nothing leaks; a program
+ * and an in-process socket of the same stack, and two programs, talking
+ * over 127.0.0.1 (the stack's loopback interface).
  */
 #include <errno.h>
 #include <poll.h>
@@ -386,9 +388,75 @@ static void test_host_identify_and_hostile(void)
     af_close(f);
 }
 
+/* One stack, two kinds of program: a program served by the host and an
+ * in-process socket reach each other over 127.0.0.1, both ways, with
+ * 127.0.0.1 as both ends' address. The in-process side's calls take lo's
+ * frames in, so the stack thread must be woken to serve the program's end. */
+static void test_host_loopback(void)
+{
+    struct af *f = af_open(0);
+    int c = hc_open(f);
+    int l = hc_socket(c, SOCK_STREAM);
+    struct sockaddr_in lo = af_sin(0x7f000001u, 8200);
+    CU_ASSERT_EQUAL(hc_req(c, TS_OP_BIND, l, 0, 0, 0, &lo, sizeof lo, NULL,
+                           NULL), 0);
+    CU_ASSERT_EQUAL(hc_req(c, TS_OP_LISTEN, l, 8, 0, 0, NULL, 0, NULL, NULL), 0);
+    int b = af_socket(f->b, SOCK_STREAM);
+    CU_ASSERT_EQUAL(af_connect(f->b, b, 0x7f000001u, 8200), 0);
+    struct sockaddr_in peer;
+    int p = hc_accept(l, &peer);
+    CU_ASSERT_FATAL(p >= 0);
+    CU_ASSERT_EQUAL(ntohl(peer.sin_addr.s_addr), 0x7f000001u);
+    char buf[8];
+    for (int i = 0; i < 10; i++) {      /* round trips, each way's wake-up */
+        CU_ASSERT_EQUAL(ts_send(f->b, b, "ping", 4, 0), 4);
+        CU_ASSERT_EQUAL(hc_read_all(p, (uint8_t *)buf, 4), 4);
+        CU_ASSERT_EQUAL(write(p, "pong", 4), 4);
+        CU_ASSERT_EQUAL(af_recv_all(f->b, b, buf, 4), 4);
+    }
+    CU_ASSERT(memcmp(buf, "pong", 4) == 0);
+    /* The other way: the program connects to an in-process listener. */
+    int lf = af_socket(f->b, SOCK_STREAM);
+    CU_ASSERT_EQUAL(af_bind(f->b, lf, 0x7f000001u, 8201), 0);
+    CU_ASSERT_EQUAL(ts_listen(f->b, lf, 4), 0);
+    int q = hc_socket(c, SOCK_STREAM);
+    struct sockaddr_in to = af_sin(0x7f000001u, 8201);
+    CU_ASSERT_EQUAL(hc_req(c, TS_OP_CONNECT, q, 0, 0, 0, &to, sizeof to, NULL,
+                           NULL), -EINPROGRESS);
+    CU_ASSERT(hc_wait(q, POLLOUT) & POLLOUT);
+    CU_ASSERT_EQUAL(hc_int_opt(c, q, SOL_SOCKET, SO_ERROR), 0);
+    int s = af_accept(f->b, lf);
+    CU_ASSERT_EQUAL(write(q, "hello", 5), 5);
+    CU_ASSERT_EQUAL(af_recv_all(f->b, s, buf, 5), 5);
+    CU_ASSERT(memcmp(buf, "hello", 5) == 0);
+    /* Two programs: the stack thread alone serves both ends. */
+    int r = hc_socket(c, SOCK_STREAM);
+    to = af_sin(0x7f000001u, 8200);
+    CU_ASSERT_EQUAL(hc_req(c, TS_OP_CONNECT, r, 0, 0, 0, &to, sizeof to, NULL,
+                           NULL), -EINPROGRESS);
+    CU_ASSERT(hc_wait(r, POLLOUT) & POLLOUT);
+    int rp = hc_accept(l, &peer);
+    CU_ASSERT_FATAL(rp >= 0);
+    for (int i = 0; i < 10; i++) {
+        CU_ASSERT_EQUAL(write(r, "ping", 4), 4);
+        CU_ASSERT_EQUAL(hc_read_all(rp, (uint8_t *)buf, 4), 4);
+        CU_ASSERT_EQUAL(write(rp, "pong", 4), 4);
+        CU_ASSERT_EQUAL(hc_read_all(r, (uint8_t *)buf, 4), 4);
+    }
+    CU_ASSERT(memcmp(buf, "pong", 4) == 0);
+    close(rp);
+    close(r);
+    close(p);
+    close(q);
+    close(l);
+    close(c);
+    af_close(f);
+}
+
 TS_SUITE(host,
          TS_TEST(test_host_accept_and_bytes),
          TS_TEST(test_host_connect),
          TS_TEST(test_host_reset_status),
          TS_TEST(test_host_udp),
-         TS_TEST(test_host_identify_and_hostile))
+         TS_TEST(test_host_identify_and_hostile),
+         TS_TEST(test_host_loopback))

@@ -121,7 +121,8 @@ static void test_time_wait_restarted_by_fin(void)
 }
 
 /* RFC 1122 §4.2.3.2 / RFC 5681 §4.2: a lone small segment is ACKed after
- * delack_ms; every second full-sized segment at once. */
+ * delack_ms; every second full-sized segment at once; and, as Linux does,
+ * more than a full segment's worth in segments of mixed sizes at once. */
 static void test_delayed_ack(void)
 {
     struct th *h = th_new(NULL);
@@ -138,6 +139,17 @@ static void test_delayed_ack(void)
     from = (long)h->nseg[TH_B_TO_A];
     t0 = h->now;
     th_send_stream(a, 2 * 1460, 0);
+    th_pump(h);
+    CU_ASSERT_EQUAL_FATAL(h->nseg[TH_B_TO_A], (uint64_t)from + 1);
+    CU_ASSERT_EQUAL(h->log[TH_B_TO_A][from].t, t0);
+    CU_ASSERT_EQUAL(h->log[TH_B_TO_A][from].ack, a->c->snd_max);
+    th_advance(h, 1000);
+    from = (long)h->nseg[TH_B_TO_A];
+    t0 = h->now;
+    th_send_stream(a, 100, 0);
+    th_pump(h);
+    CU_ASSERT_EQUAL(h->nseg[TH_B_TO_A], (uint64_t)from);   /* delayed */
+    th_send_stream(a, 1460, 0);
     th_pump(h);
     CU_ASSERT_EQUAL_FATAL(h->nseg[TH_B_TO_A], (uint64_t)from + 1);
     CU_ASSERT_EQUAL(h->log[TH_B_TO_A][from].t, t0);

@@ -22,6 +22,8 @@ const char ts_app_stack_usage[] =
 "                           to a TAP configured already\n"
 "      --gateway A.B.C.D    default route for off-link destinations\n"
 "      --pcap FILE          capture every frame in and out to FILE (pcap)\n"
+"      --pcap-lo FILE       capture the loopback interface (127.0.0.1/8, the\n"
+"                           program talking to itself) to FILE\n"
 "  -v, --verbose            say more on stderr: the program's progress, the\n"
 "                           stack's log (TCP state changes; -vv: debug) and\n"
 "                           its counters on exit\n"
@@ -119,6 +121,9 @@ void ts_app_option(struct ts_app *app, int c, const char *arg)
         return;
     case TS_APP_OPT_PCAP:
         cfg->pcap = arg;
+        return;
+    case TS_APP_OPT_PCAP_LO:
+        cfg->pcap_lo = arg;
         return;
     case 'v':
         app->verbose++;

@@ -5,7 +5,8 @@
  * (long only, so they never take an app's letters) and -v, -h:
  *
  *     --iface NAME  --addr A.B.C.D/N  --host-addr A.B.C.D/N
- *     --gateway A.B.C.D  --pcap FILE  -v, --verbose  -h, --help
+ *     --gateway A.B.C.D  --pcap FILE  --pcap-lo FILE  -v, --verbose
+ *     -h, --help
  *
  * An app lists them in its getopt_long table and hands back whatever is
  * not its own:
@@ -60,6 +61,7 @@ enum {
     TS_APP_OPT_HOST_ADDR,
     TS_APP_OPT_GATEWAY,
     TS_APP_OPT_PCAP,
+    TS_APP_OPT_PCAP_LO,
 };
 
 /* Append to the app's short option string and to its long option table
@@ -71,6 +73,7 @@ enum {
     { "host-addr", required_argument, NULL, TS_APP_OPT_HOST_ADDR },      \
     { "gateway", required_argument, NULL, TS_APP_OPT_GATEWAY },          \
     { "pcap", required_argument, NULL, TS_APP_OPT_PCAP },                \
+    { "pcap-lo", required_argument, NULL, TS_APP_OPT_PCAP_LO },          \
     { "verbose", no_argument, NULL, 'v' },                               \
     { "help", no_argument, NULL, 'h' }
 

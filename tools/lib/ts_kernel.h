@@ -65,6 +65,7 @@ struct ts_stack_config {
     const char *mac;
     unsigned mtu;
     const char *pcap;
+    const char *pcap_lo;
     int log_level;
     FILE *log;
     unsigned max_sockets;
