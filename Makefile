@@ -145,7 +145,7 @@ tsan:
 	  SANITIZE="-fsanitize=thread -fno-omit-frame-pointer" \
 	  build/tsan/unit_tests
 	for s in socket_api socket_opts socket_io socket_udp socket_poll \
-	         socket_threads socket_loop host preload_fd preload; do \
+	         socket_threads socket_loop host host_review preload_fd preload; do \
 	  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
 	    build/tsan/unit_tests $$s || exit 1; \
 	done

@@ -105,6 +105,7 @@ enum ts_ctl_kind {
     TS_KIND_UDP = 3,
 };
 #define TS_KIND_V6 0x10         /* or'ed in: a dual-stack AF_INET6 socket */
+#define TS_KIND_PEER 0x20       /* or'ed in: a UDP socket with a default peer */
 
 struct ts_ctl_req {
     uint32_t magic;             /* TS_CTL_MAGIC */

@@ -122,6 +122,7 @@ int ts_host_adopt(struct ts_host *h, struct ts_sock *s, int family,
     hs->h = h;
     hs->s = s;
     hs->pino = sb.st_ino;
+    hs->pdev = sb.st_dev;
     hs->family = family;
     hs->pfd = -1;
     hs->flags = TS_HS_RD | TS_HS_WR;
@@ -156,7 +157,7 @@ void ts_host_release(struct ts_hsock *hs, int abort)
         close(hs->pfd);
     ts_host_unhash(hs);
     hs->flags |= TS_HS_GONE;
-    hs->dnext = hs->h->released;
+    hs->rnext = hs->h->released;
     hs->h->released = hs;
     hs->h->stats.sockets_now--;
 }
@@ -176,8 +177,10 @@ int ts_host_reap_port(struct ts_host *h, int type, uint16_t port)
     for (unsigned i = 0; i < h->st->nsocks; i++) {
         struct ts_sock *s = &h->st->socks[i];
         struct ts_hsock *hs = s->owner;
-        if (s->kind == TS_FREE || !hs || s->type != type ||
-            ts_host_port_of(s) != port)
+        /* Connections are left to their own close: their pair may still
+         * hold bytes the peer is owed. */
+        if (s->kind == TS_FREE || s->kind == TS_CONN || !hs ||
+            s->type != type || ts_host_port_of(s) != port)
             continue;
         struct pollfd p = { hs->w.fd, 0, 0 };
         if (poll(&p, 1, 0) == 1 && (p.revents & POLLHUP) &&
@@ -256,10 +259,13 @@ static int ts_host_request(struct ts_hclient *cl)
     ssize_t n = recvmsg(cl->w.fd, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
     if (n < 0)
         return errno == EAGAIN || errno == EINTR ? 0 : -1;
-    if (n == 0)
-        return -1;
     int fds[TS_HOST_CMSG_FDS];
     int nfds = ts_host_take_fds(&m, fds, TS_HOST_CMSG_FDS);
+    if (n == 0) {
+        for (int i = 0; i < nfds; i++)
+            close(fds[i]);
+        return -1;
+    }
     struct ts_ctl_rep rep;
     memset(&rep, 0, sizeof rep);
     rep.magic = TS_CTL_MAGIC;
@@ -291,6 +297,8 @@ static void ts_host_client_fn(struct ts_watch *w, uint32_t events)
         rc = ts_host_request(cl);
     if (rc < 0 || (rc == 0 && (events & (EPOLLHUP | EPOLLERR))))
         cl->gone = 1;       /* freed by ts_host_run, after this batch */
+    if (cl->gone)
+        cl->h->clients_gone = 1;
 }
 
 /* Only the user who started the stack, and root, may use it. */
@@ -321,8 +329,16 @@ static void ts_host_accept_fn(struct ts_watch *w, uint32_t events)
     (void)events;
     for (int i = 0; i < 64; i++) {
         int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+            /* Level-triggered, it would wake us for ever: rest until a
+             * descriptor is given back (ts_host_run). */
+            ts_watch_del(h->st, w);
+            h->accept_paused = 1;
+            ts_logf(&h->st->s.log, TS_LOG_WARN,
+                    "host: out of descriptors: programs wait to connect");
+        }
         if (fd < 0)
-            return;     /* EAGAIN; EMFILE: the backlog holds them */
+            return;
         struct ucred cr;
         struct ts_hclient *cl = NULL;
         if (!ts_host_admit(h, fd, &cr) || !(cl = calloc(1, sizeof *cl))) {
@@ -385,12 +401,17 @@ int ts_host_run(struct ts_host *h)
         else
             pp = &(*pp)->dnext;
     }
+    int freed = h->released != NULL || h->clients_gone;
+    h->clients_gone = 0;
     while (h->released) {
         struct ts_hsock *hs = h->released;
-        h->released = hs->dnext;
+        h->released = hs->rnext;
         free(hs);
     }
     ts_host_reap_clients(h);
+    if (h->accept_paused && (freed || h->nclients == 0) &&
+        ts_watch_add(h->st, &h->lw, EPOLLIN) == 0)
+        h->accept_paused = 0;
     return h->dirty != NULL;
 }
 
@@ -488,6 +509,7 @@ int ts_stack_serve(struct ts_stack *st, const char *name)
 
 void ts_host_stop(struct ts_host *h)
 {
+    h->st->watch_gen++;         /* a batch the thread holds names these */
     ts_watch_del(h->st, &h->lw);
     close(h->lw.fd);
     if (h->path[0])
@@ -510,7 +532,7 @@ void ts_host_stop(struct ts_host *h)
     }
     while (h->released) {
         struct ts_hsock *hs = h->released;
-        h->released = hs->dnext;
+        h->released = hs->rnext;
         free(hs);
     }
     h->st->host = NULL;

@@ -47,7 +47,7 @@ int ts_host_prog_alive(int nl, ino_t pino)
         char b[1024];
     } r;
     for (int i = 0; i < 4; i++) {       /* skip stale answers, if any */
-        ssize_t n = recv(nl, &r, sizeof r, 0);
+        ssize_t n = recv(nl, &r, sizeof r, MSG_DONTWAIT);
         if (n < (ssize_t)sizeof r.nh)
             return 0;
         if (r.nh.nlmsg_seq != (uint32_t)pino)

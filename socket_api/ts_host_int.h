@@ -36,6 +36,7 @@ struct ts_hsock {
     struct ts_host *h;
     struct ts_sock *s;          /* the stack socket served */
     ino_t pino;                 /* the program's end: how requests name it */
+    dev_t pdev;                 /* (the socket filesystem's device) */
     int family;                 /* AF_INET, or AF_INET6 (v4-mapped) */
     unsigned flags;             /* TS_HS_* */
     int pfd;                    /* while connecting: the program's end */
@@ -43,7 +44,8 @@ struct ts_hsock {
     int sndbuf_saved;           /* its SO_SNDBUF before */
     int err;                    /* pending error for TS_OP_STATUS (errno) */
     struct ts_hsock *hnext;     /* hash chain by pino */
-    struct ts_hsock *dnext;     /* dirty or released list */
+    struct ts_hsock *dnext;     /* dirty list */
+    struct ts_hsock *rnext;     /* released list */
 };
 
 struct ts_hclient {
@@ -90,6 +92,8 @@ struct ts_host {
     unsigned nclients;
     uint8_t *buf;               /* TS_HOST_BUF bytes: datagrams, filler */
     int diag;                   /* sock_diag netlink socket, or -1 */
+    int accept_paused;          /* out of descriptors: control socket unwatched */
+    int clients_gone;           /* a program left this round */
     struct ts_host_stats stats;
 };
 

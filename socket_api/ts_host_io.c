@@ -26,8 +26,11 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
+#include <linux/sockios.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -74,13 +77,20 @@ int ts_host_connect_start(struct ts_hsock *hs, int pfd)
  * back (both make it writable: POLLOUT), and on failure shut the pair. */
 static void ts_host_connect_done(struct ts_hsock *hs)
 {
-    while (hs->filler) {
-        size_t want = hs->filler < TS_HOST_BUF ? hs->filler : TS_HOST_BUF;
+    /* What waits now is the filler and any bytes written before connect(2)
+     * (not for the peer: Linux refuses them with EPIPE). Count it first:
+     * as the filler drains the program may write, and that must stay. */
+    int queued = 0;
+    if (ioctl(hs->w.fd, SIOCINQ, &queued) < 0)
+        queued = (int)hs->filler;
+    while (queued > 0) {
+        size_t want = (size_t)queued < TS_HOST_BUF ? (size_t)queued : TS_HOST_BUF;
         ssize_t n = recv(hs->w.fd, hs->h->buf, want, MSG_DONTWAIT);
         if (n <= 0)
             break;
-        hs->filler -= (uint32_t)n;
+        queued -= (int)n;
     }
+    hs->filler = 0;
     int half = hs->sndbuf_saved / 2;    /* Linux doubles what is set */
     setsockopt(hs->pfd, SOL_SOCKET, SO_SNDBUF, &half, sizeof half);
     close(hs->pfd);
@@ -89,6 +99,7 @@ static void ts_host_connect_done(struct ts_hsock *hs)
     if (tcp_conn_error(hs->s->c)) {
         shutdown(hs->w.fd, SHUT_RDWR);
         hs->flags |= TS_HS_DEAD | TS_HS_FIN;
+        hs->err = -tcp_conn_error(hs->s->c);
     }
 }
 
@@ -132,8 +143,13 @@ static int ts_host_tcp_pull(struct ts_hsock *hs, int *abort)
         if (n == -EAGAIN)
             return 0;           /* the WRITABLE event brings us back */
         if (n < 0) {            /* reset or closed: read on to the end */
+            if (!(hs->flags & TS_HS_DEAD) && tcp_conn_error(s->c)) {
+                shutdown(hs->w.fd, SHUT_RDWR);
+                hs->flags |= TS_HS_DEAD | TS_HS_FIN;
+                hs->err = -tcp_conn_error(s->c);
+            }
             iov[0].iov_base = hs->h->buf;
-            iov[0].iov_len = 1;
+            iov[0].iov_len = TS_HOST_BUF;
             n = 1;
         }
         ssize_t r = readv(hs->w.fd, iov, n);
@@ -162,6 +178,11 @@ static void ts_host_accept_push(struct ts_hsock *lhs)
 {
     struct ts_host *h = lhs->h;
     while ((lhs->flags & TS_HS_WR) && tcp_listener_pending(lhs->s->l)) {
+        struct pollfd pw = { lhs->w.fd, POLLOUT, 0 };
+        if (poll(&pw, 1, 0) != 1 || !(pw.revents & POLLOUT)) {
+            lhs->flags &= ~TS_HS_WR;    /* the EPOLLOUT edge brings us back */
+            return;
+        }
         struct sockaddr_in peer;
         socklen_t plen = sizeof peer;
         int sid = ts_accept_locked(lhs->s, (struct sockaddr *)&peer, &plen);
@@ -284,16 +305,15 @@ static void ts_host_udp_push(struct ts_hsock *hs)
     }
 }
 
-/* A HUP while we have shut nothing is the program's close (or its
- * shutdown(SHUT_RDWR), which ends the socket's use as well); after our own
- * shutdowns only the socket table can tell (ts_host_diag.c). */
+/* A HUP is the program's close, or only its shutdown(SHUT_RDWR), or our
+ * own shutdowns met by its shutdown(SHUT_WR): only the socket table can
+ * tell (ts_host_diag.c), and only a close may free the socket. */
 static void ts_host_check_hup(struct ts_hsock *hs)
 {
     if (!(hs->flags & TS_HS_HUPSEEN))
         return;
     hs->flags &= ~TS_HS_HUPSEEN;
-    if (!(hs->flags & (TS_HS_FIN | TS_HS_DEAD)) ||
-        !ts_host_prog_alive(hs->h->diag, hs->pino))
+    if (!ts_host_prog_alive(hs->h->diag, hs->pino))
         hs->flags |= TS_HS_HUP;
 }
 

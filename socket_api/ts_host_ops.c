@@ -185,6 +185,8 @@ static int ts_host_op_shutdown(struct ts_hsock *hs, int how)
         return -EINVAL;
     if (s->kind == TS_UDP)
         return (hs->flags & TS_HS_UDPCONN) ? 0 : -ENOTCONN;
+    if (s->kind == TS_LISTEN)
+        return 0;       /* its end shut down wakes a blocked accept */
     if (s->kind != TS_CONN || (hs->flags & TS_HS_CONNECTING))
         return -ENOTCONN;
     return 0;
@@ -196,7 +198,8 @@ static struct ts_hsock *ts_host_lookup(struct ts_host *h, int fd)
     struct stat sb;
     if (fstat(fd, &sb) < 0 || !S_ISSOCK(sb.st_mode))
         return NULL;
-    return ts_host_find(h, sb.st_ino);
+    struct ts_hsock *hs = ts_host_find(h, sb.st_ino);
+    return hs && hs->pdev == sb.st_dev ? hs : NULL;     /* not a namesake */
 }
 
 static int ts_host_kind(const struct ts_hsock *hs)
@@ -205,7 +208,8 @@ static int ts_host_kind(const struct ts_hsock *hs)
         return TS_KIND_NONE;
     int k = hs->s->kind == TS_UDP ? TS_KIND_UDP
           : hs->s->kind == TS_LISTEN ? TS_KIND_LISTEN : TS_KIND_TCP;
-    return k | (hs->family == AF_INET6 ? TS_KIND_V6 : 0);
+    return k | (hs->family == AF_INET6 ? TS_KIND_V6 : 0) |
+           ((hs->flags & TS_HS_UDPCONN) ? TS_KIND_PEER : 0);
 }
 
 static int ts_host_op_identify(struct ts_host *h, const int *fds, int nfds,

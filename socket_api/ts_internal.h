@@ -69,6 +69,8 @@ struct ts_stack {
     pthread_t thread;
     int efd, epfd, tfd;         /* eventfd, epoll, timerfd */
     int stop, sleeping, running, rx_ready, host_busy;
+    unsigned watch_gen;         /* bumped when watches are freed outside
+                                   the thread's own round (ts_host_stop) */
     struct ts_watch w_efd, w_tfd, w_dev;
     struct ts_host *host;       /* programs sharing the stack, or NULL */
     uint64_t wake_at;           /* while sleeping: when the thread wakes at

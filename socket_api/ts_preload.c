@@ -54,8 +54,9 @@ static int tsp_identify(const int *fds, const uint64_t *inos, int n,
         return -1;      /* no host: these stay the kernel's, silently */
     for (int i = 0; i < n && i < (int)rep.optlen; i++) {
         struct tsp_fd_info info = {
-            .kind = (enum ts_ctl_kind)(rep.opt[i] & ~TS_KIND_V6),
+            .kind = (enum ts_ctl_kind)(rep.opt[i] & ~(TS_KIND_V6 | TS_KIND_PEER)),
             .v6 = (rep.opt[i] & TS_KIND_V6) != 0,
+            .udp_peer = (rep.opt[i] & TS_KIND_PEER) != 0,
             .ino = inos[i],
         };
         if (info.kind == TS_KIND_TCP || info.kind == TS_KIND_LISTEN ||

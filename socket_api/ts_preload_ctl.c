@@ -150,6 +150,13 @@ static int tsp_ctl_connect(void)
         R->close(s);
         return e;
     }
+    struct ucred cr;
+    socklen_t crlen = sizeof cr;
+    if (R->getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) != 0 ||
+        (e = tsp_ctl_peer_check(&cr)) != 0) {
+        R->close(s);
+        return e ? e : -EACCES;
+    }
     int low = tsp_ctl_high_fd();
     if (low > s) {
         int h = R->fcntl(s, F_DUPFD_CLOEXEC, low);

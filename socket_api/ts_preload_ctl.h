@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include "socket_api/ts_ctl_proto.h"
 
@@ -58,6 +59,14 @@ void tsp_ctl_fd_gone(int fd);
 
 /* The control connection's descriptor, -1 when not connected (tests). */
 int tsp_ctl_fd(void);
+
+/* Anyone may bind an abstract name first: only a stack of our own user,
+ * or root's, may serve our sockets. cr is the peer's SO_PEERCRED. 0, or
+ * -EACCES. tapstack-run uses it too, so it is inline. */
+static inline int tsp_ctl_peer_check(const struct ucred *cr)
+{
+    return cr->uid == geteuid() || cr->uid == 0 ? 0 : -EACCES;
+}
 
 /* Fill a sockaddr_un for a control socket name: "@NAME" is the abstract
  * name "\0NAME", anything else a filesystem path. 0, or -EINVAL (empty)

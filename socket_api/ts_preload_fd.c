@@ -22,6 +22,7 @@
 #define TSP_FD_NPAGES (TSP_FD_LIMIT / TSP_FD_PAGE)
 #define TSP_W_KIND 0x0fu
 #define TSP_W_V6 0x10u
+#define TSP_W_PEER 0x80u
 #define TSP_W_INO_SHIFT 8
 #define TSP_W_INO_MASK ((UINT64_C(1) << (64 - TSP_W_INO_SHIFT)) - 1)
 
@@ -75,6 +76,7 @@ static uint64_t tsp_fd_pack(const struct tsp_fd_info *info)
            (info->v6 ? TSP_W_V6 : 0) |
            (info->self_shut_wr ? TSP_FD_SHUT_WR : 0) |
            (info->reset_reported ? TSP_FD_RESET : 0) |
+           (info->udp_peer ? TSP_W_PEER : 0) |
            ((info->ino & TSP_W_INO_MASK) << TSP_W_INO_SHIFT);
 }
 
@@ -84,6 +86,7 @@ static void tsp_fd_unpack(uint64_t w, struct tsp_fd_info *info)
     info->v6 = (w & TSP_W_V6) != 0;
     info->self_shut_wr = (w & TSP_FD_SHUT_WR) != 0;
     info->reset_reported = (w & TSP_FD_RESET) != 0;
+    info->udp_peer = (w & TSP_W_PEER) != 0;
     info->ino = w >> TSP_W_INO_SHIFT;
 }
 

@@ -36,6 +36,7 @@ struct tsp_fd_info {
     bool v6;                    /* a dual-stack AF_INET6 socket */
     bool self_shut_wr;          /* the program shut its own writing down */
     bool reset_reported;        /* a reset was already returned once */
+    bool udp_peer;              /* a UDP socket with a default peer */
     uint64_t ino;               /* the socket's inode (56 bits kept) */
 };
 

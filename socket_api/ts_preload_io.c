@@ -200,6 +200,8 @@ static ssize_t tsp_udp_send(int fd, const struct iovec *iov, size_t n,
 {
     struct tsp_fd_info info;
     tsp_fd_get(fd, &info);
+    if (!sa && !info.udp_peer)
+        return tsp_fail(EDESTADDRREQ);  /* as Linux: no address, no peer */
     struct ts_dgram_hdr hdr;
     memset(&hdr, 0, sizeof hdr);
     hdr.magic = TS_CTL_MAGIC;

@@ -147,6 +147,12 @@ TSP_EXPORT int connect(int fd, __CONST_SOCKADDR_ARG addr, socklen_t len)
     /* A blocking connect waits for the handshake, also when an earlier
      * one started it (and was interrupted by a signal), as Linux's does. */
     bool blocking = !(tsp_real()->fcntl(fd, F_GETFL) & O_NONBLOCK);
+    struct tsp_fd_info info;
+    if (tsp_fd_get(fd, &info) && info.kind == TS_KIND_UDP && rep.rc == 0) {
+        info.udp_peer = sa && len >= sizeof(sa_family_t) &&
+                        sa->sa_family != AF_UNSPEC;
+        tsp_fd_set(fd, &info);      /* send() with no address needs one */
+    }
     if (tsp_fd_kind(fd) != TS_KIND_UDP &&
         (rep.rc == -EINPROGRESS || (rep.rc == -EALREADY && blocking)))
         return tsp_connect_wait(fd);

@@ -163,11 +163,16 @@ static void ts_thread_wait(struct ts_stack *st)
     struct epoll_event ev[TS_EPOLL_BATCH];
     st->wake_at = now + (uint64_t)timeout;
     st->sleeping = 1;
+    unsigned gen = st->watch_gen;
     pthread_mutex_unlock(&st->lock);
     int n = epoll_wait(st->epfd, ev, TS_EPOLL_BATCH, timeout);
     pthread_mutex_lock(&st->lock);
     st->sleeping = 0;
     st->rx_ready = 0;
+    if (gen != st->watch_gen) {     /* watches were freed meanwhile (the */
+        st->rx_ready = 1;           /* host stopped): the batch may name */
+        return;                     /* them; look again next round */
+    }
     for (int i = 0; i < n; i++) {
         struct ts_watch *w = ev[i].data.ptr;
         w->fn(w, ev[i].events);
