@@ -6,7 +6,7 @@
 # Runs apt-get only when a package is missing, so it is quick on a machine
 # that has them all.
 set -u
-pkgs="make gcc clang libjansson-dev libclang-rt-14-dev libpcap-dev libcunit1-dev iproute2
+pkgs="make gcc clang libjansson-dev libpython3.11-testsuite libclang-rt-14-dev libpcap-dev libcunit1-dev iproute2
       iputils-ping iputils-arping tshark tcpdump netcat-openbsd procps python3
       curl wrk iperf3 util-linux pkg-config groff-base man-db"
 missing=""

@@ -60,7 +60,12 @@
 #     user who is not root (setpriv --reuid=65534): each refused (connection
 #     closed or rc < 0), each logged on tapstack's stderr (-v), tapstack up
 #     throughout, its descriptors back to where they were, and a program
-#     receiving 8 MiB at the same time gets every byte.
+#     receiving 8 MiB at the same time gets every byte;
+# 15. (tapstack) two programs on one stack: a Python TCP echo server and
+#     client (10 MiB) and a UDP pair, over 127.0.0.1 and over the stack's
+#     own address, byte-exact, while tcpdump on the kernel's side of the
+#     TAP sees none of it (only the 2 frames of one ping sent to prove it
+#     captures).
 #
 # Needs root or CAP_NET_ADMIN and /usr/bin/python3; a check whose tool
 # (curl, nc, iperf3, setpriv/runuser) is missing says "skip". Every program
@@ -92,7 +97,7 @@ TP_NS=""                    # the host's namespace (both modes)
 TP_SNS=""                   # the stack's namespace (kernel mode)
 TP_PRE=()
 TP_TESTS="tcp_echo udp threading forking udpserver selectors asyncio connect"
-TP_TESTS="$TP_TESTS sendfile http nc iperf kill ctl"
+TP_TESTS="$TP_TESTS sendfile http nc iperf kill ctl local"
 
 # ---- helpers ------------------------------------------------------------
 
@@ -760,6 +765,63 @@ tp_t_ctl() {
     done
     check "tapstack's open descriptors back to $fd0 within 5 s (now $fd1: nothing leaked)" \
         test "$fd1" -le "$fd0"
+}
+
+# ---- 15. two programs on one stack, over lo (tapstack, issue 12) ----------
+
+# IPv4 frames tcpdump saw on the kernel's side of the TAP (file of -w).
+tp_v4_frames() {
+    timeout 10 tcpdump -n -r "$1" ip 2>/dev/null | wc -l
+}
+
+# Server and client both under tapstack-run, to DEST: 10 MiB TCP echo and a
+# 6,000-byte UDP datagram, byte-exact.
+tp_local_pair() {
+    local dest=$1 port=$2
+    if tp_server stack "lecho-$port" "listening on" \
+        "$TP_PY" "$TP_PROGS/tcp_echo_server.py" 0.0.0.0 "$port" 1; then
+        tp_py stack 60 tcp_echo_client.py "$dest" "$port" "$TS_TMP/r10m" \
+            "$TS_TMP/lecho-$port.got"
+        check "two programs on the stack over $dest: 10 MiB TCP echo byte-exact" \
+            tp_same "$TS_TMP/r10m" "$TS_TMP/lecho-$port.got"
+        tp_wait "$TP_SRV" 5
+    fi
+    if tp_server stack "ludp-$port" "listening on" \
+        "$TP_PY" "$TP_PROGS/udp_echo_server.py" 0.0.0.0 "$port" 3; then
+        tp_py stack 15 udp_client.py "$dest" "$port" "$TS_TMP/d6000" \
+            "$TS_TMP/ludp-$port.got"
+        check "two programs on the stack over $dest: UDP 6,000 bytes back byte-exact" \
+            tp_same "$TS_TMP/d6000" "$TS_TMP/ludp-$port.got"
+        tp_stop "$TP_SRV"
+    fi
+}
+
+tp_t_local() {
+    local cap pid
+    ts_section "two programs on one stack, over 127.0.0.1 and over its own address"
+    if [ "$TP_MODE" = kernel ]; then
+        check_skip "programs over the stack's loopback" "PROGS_ON=kernel"
+        return
+    fi
+    tp_tool_or_skip "programs over the stack's loopback" tcpdump || return
+    [ -f "$TS_TMP/r10m" ] || head -c $((10 * TP_MIB)) /dev/urandom >"$TS_TMP/r10m"
+    cap=$TS_TMP/local.pcap
+    timeout -k 2 120 ip netns exec "$TP_NS" tcpdump -n -i "$TP_TAP" -w "$cap" \
+        -U ip 2>/dev/null &
+    pid=$!
+    ts_track_pid "$pid"
+    sleep 1
+    tp_local_pair 127.0.0.1 5301
+    tp_local_pair "$TP_STACK_IP" 5302
+    # One ping across the TAP proves the capture works: its two frames
+    # must be all it holds.
+    ts_nsrun "$TP_NS" 5 ping -n -q -c 1 -W 2 "$TP_STACK_IP" >/dev/null 2>&1
+    sleep 0.5
+    kill -INT "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    ts_untrack_pid "$pid"
+    check_eq "the kernel's side of the TAP saw none of it (IPv4 frames: one ping's 2)" \
+        "$(tp_v4_frames "$cap")" 2
 }
 
 # ---- main ----------------------------------------------------------------

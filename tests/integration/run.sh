@@ -42,8 +42,9 @@
 #     never answered, --pcap-lo, an in-process server and client over lo
 #     with tcpdump seeing nothing on the wire); then apps.sh (the demo
 #     apps), http.sh (the HTTP and UDP services), programs.sh (unmodified
-#     programs on the stack through tapstack-run) and ctl.sh (tapstack-ctl
-#     against a running stack), sourced the same way.
+#     programs on the stack through tapstack-run), ctl.sh (tapstack-ctl
+#     against a running stack) and cpython.sh (CPython's own socket test
+#     suites on tapstack against the kernel), sourced the same way.
 #
 # The capture of the main run is copied to $BUILD/integration.pcap for a look
 # after a failure.
@@ -497,6 +498,8 @@ test_host_addr
 . "$HERE/programs.sh"
 # shellcheck source=tests/integration/ctl.sh
 . "$HERE/ctl.sh"
+# shellcheck source=tests/integration/cpython.sh
+. "$HERE/cpython.sh"
 
 echo "# took $(ts_elapsed) s"
 ts_summary
