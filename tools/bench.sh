@@ -308,11 +308,18 @@ row() {         # row TITLE UNIT KEY MODE
 # iperf3 -c from NS to HOST for BENCH_TIME s (extra args: -R); prints the
 # receiver's Gbit/s, or "-".
 iperf_run() {
-    local ns=$1 host=$2 label=$3
+    local ns=$1 host=$2 label=$3 pre=() a args=()
     shift 3
-    CMDS+=("$(show ip netns exec "$ns" iperf3 -c "$host" -t "$BENCH_TIME" -J "$@")")
-    nsrun "$ns" "$RUN_BOUND" iperf3 -c "$host" -t "$BENCH_TIME" -J "$@" \
-        >"$LOG/iperf-$label.json" 2>&1
+    for a in "$@"; do
+        if [ "$a" = --tapstack-run ]; then
+            pre=("$BUILD/tapstack-run" --ctl "@tapstack/$TAP" --)
+        else
+            args+=("$a")
+        fi
+    done
+    CMDS+=("$(show ip netns exec "$ns" "${pre[@]}" iperf3 -c "$host" -t "$BENCH_TIME" -J "${args[@]}")")
+    nsrun "$ns" "$RUN_BOUND" "${pre[@]}" iperf3 -c "$host" -t "$BENCH_TIME" -J \
+        "${args[@]}" >"$LOG/iperf-$label.json" 2>&1
     python3 -c 'import json,sys
 try: print("%.3f" % (json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e9))
 except Exception: print("-")' "$LOG/iperf-$label.json"
@@ -444,6 +451,43 @@ echo "runs:"
 measure send 9 9 --time "$BENCH_TIME"
 measure recv 19 19 --time "$BENCH_TIME"
 measure rr 7 7 --time "$BENCH_TIME" --size "$RR_SIZE"
+# Loopback (issue 12): one stack talking to itself. ts-loop is a server and
+# a client in one program on one stack (its own TAP, in NS_A), against the
+# same source on the kernel's lo (ts-loop-kernel); then iperf3 -s and -c
+# both under tapstack-run on the running stack over 127.0.0.1, against
+# iperf3 on the kernel's lo.
+loop_kv() {     # loop_kv FILE WHAT: the figure of ts-loop's WHAT line
+    awk -v w="$2" '$2 == w { for (i = 1; i <= NF; i++) if ($i ~ /Gbit\/s|\/s,$/) {
+        v = $(i - (w == "bulk")); sub(/\/s,$/, "", v); print v; exit } }' "$1"
+}
+if [ -x "$BUILD/ts-loop" ] && [ -x "$BUILD/ts-loop-kernel" ]; then
+    echo "  loopback (ts-loop on a stack of its own, then on the kernel's lo)"
+    CMDS+=("$(show ip netns exec "$NS_A" "$BUILD/ts-loop" --iface tsbl0 --host-addr 10.9.0.1/24 --addr 10.9.0.2/24 -n 4294967296 -r 50000 -u 0)")
+    nsrun "$NS_A" "$RUN_BOUND" "$BUILD/ts-loop" --iface tsbl0 \
+        --host-addr 10.9.0.1/24 --addr 10.9.0.2/24 -n 4294967296 -r 50000 -u 0 \
+        >"$LOG/loop-ts.out" 2>&1
+    CMDS+=("$(show ip netns exec "$NS_A" "$BUILD/ts-loop-kernel" -n 4294967296 -r 50000 -u 0)")
+    nsrun "$NS_A" "$RUN_BOUND" "$BUILD/ts-loop-kernel" -n 4294967296 -r 50000 -u 0 \
+        >"$LOG/loop-k.out" 2>&1
+    sed 's/^/    /' "$LOG/loop-ts.out" "$LOG/loop-k.out"
+    L_bulk_ts=$(loop_kv "$LOG/loop-ts.out" bulk)
+    L_bulk_k=$(loop_kv "$LOG/loop-k.out" bulk)
+    L_rr_ts=$(loop_kv "$LOG/loop-ts.out" rr)
+    L_rr_k=$(loop_kv "$LOG/loop-k.out" rr)
+fi
+if [ -n "$HAVE_IPERF" ]; then
+    start_server "$NS_S" "$LOG/iperf-s-lo.out" 'listening' \
+        "$BUILD/tapstack-run" --ctl "@tapstack/$TAP" -- iperf3 -s -B 127.0.0.1 \
+        -p 5202 --forceflush &&
+    start_server "$NS_A" "$LOG/iperf-s-klo.out" 'listening' \
+        iperf3 -s -B 127.0.0.1 -p 5202 --forceflush && HAVE_IPERF_LO=1
+    if [ -n "${HAVE_IPERF_LO:-}" ]; then
+        echo "  iperf3 over 127.0.0.1 (both ends under tapstack-run, then the kernel's lo)"
+        I_lo=$(iperf_run "$NS_S" 127.0.0.1 lo-stack -p 5202 --tapstack-run)
+        I_klo=$(iperf_run "$NS_A" 127.0.0.1 lo-kernel -p 5202)
+        echo "    tapstack-run $I_lo, kernel lo $I_klo Gbit/s"
+    fi
+fi
 if [ -n "$HAVE_IPERF" ]; then
     echo "  iperf3 (tapstack-run iperf3 -s on the stack, then kernel over veth)"
     I_ps=$(iperf_run "$NS_S" "$STACK_IP" stack-up)
@@ -480,10 +524,21 @@ if [ -n "$HAVE_IPERF" ]; then
     printf '%-34s %10s %10s %-7s %10s %-7s %8s %8s\n' "5. iperf3 stack->host (-R)" - \
         "$I_pr" Gbit/s "$I_kr" Gbit/s "$(ratio "$I_pr" "$I_kr")" -
 fi
+if [ -n "${L_bulk_ts:-}" ]; then
+    printf '%-34s %10s %10s %-7s %10s %-7s %8s %8s\n' "6. loopback bulk (ts-loop)" \
+        "$L_bulk_ts" - Gbit/s "$L_bulk_k" Gbit/s "$(ratio "$L_bulk_ts" "$L_bulk_k")" -
+    printf '%-34s %10s %10s %-7s %10s %-7s %8s %8s\n' "7. loopback rr 64 B (ts-loop)" \
+        "$L_rr_ts" - trips/s "$L_rr_k" trips/s "$(ratio "$L_rr_ts" "$L_rr_k")" -
+fi
+if [ -n "${HAVE_IPERF_LO:-}" ]; then
+    printf '%-34s %10s %10s %-7s %10s %-7s %8s %8s\n' "8. loopback iperf3 127.0.0.1" - \
+        "$I_lo" Gbit/s "$I_klo" Gbit/s "$(ratio "$I_lo" "$I_klo")" -
+fi
 echo "(tapstack: its in-process services; tapstack-run: the same tcpbench server"
 echo "as the kernel's, run unmodified on the stack; run/ts: tapstack-run over"
 echo "tapstack, the cost of the preload path; in the iperf3 rows ts/kern is"
-echo "tapstack-run over the kernel)"
+echo "tapstack-run over the kernel; loopback rows: the stack talking to itself"
+echo "against the kernel's lo, ts-loop in-process and iperf3 under tapstack-run)"
 echo
 echo "tapstack during each run: its CPU use (100% = one core busy), the counters"
 echo "that moved (SIGUSR1 before/after), and the kernel's own TCP retransmissions"
