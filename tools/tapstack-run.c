@@ -90,6 +90,11 @@ static int tsrun_probe(const char *name)
     if (s < 0)
         return errno;
     e = connect(s, (struct sockaddr *)&sa, len) == 0 ? 0 : errno;
+    struct ucred cr;
+    socklen_t crlen = sizeof cr;
+    if (e == 0 && (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) != 0 ||
+                   tsp_ctl_peer_check(&cr) != 0))
+        e = EACCES;     /* another user's program holds the name */
     close(s);
     return e;
 }
