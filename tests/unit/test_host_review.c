@@ -111,7 +111,7 @@ static void test_rv_zero_len_leak(void)
     af_sleep_ms(200);
     struct pollfd p = { sp[0], POLLIN, 0 };
     int n = poll(&p, 1, 300);
-    fprintf(stderr, "\n[rv1] host closed the fd it got in a 0-byte message: %s\n",
+    fprintf(stderr, "# [rv1] host closed the fd it got in a 0-byte message: %s\n",
             (n == 1 && (p.revents & POLLHUP)) ? "yes" : "NO (leaked in host)");
     CU_ASSERT(n == 1 && (p.revents & POLLHUP));
     close(sp[0]);
@@ -120,7 +120,6 @@ static void test_rv_zero_len_leak(void)
 }
 
 /* 2: peer FIN, then RST; the program keeps writing. */
-static volatile int rv_stop;
 static long long rv_wrote;
 static int rv_werr;
 static void *rv_writer(void *arg)
@@ -170,7 +169,7 @@ static void test_rv_fin_then_rst(void)
     (void)af_counter(f->b, "host", "sockets_now");          /* takes B's lock */
     uint64_t lat = af_now_ms() - t0;
     af_join(f, t);
-    fprintf(stderr, "\n[rv2] after FIN+RST the program wrote %lld bytes without error "
+    fprintf(stderr, "# [rv2] after FIN+RST the program wrote %lld bytes without error "
             "(last errno %d); B's lock took %llu ms to get during the writes\n",
             rv_wrote, rv_werr, (unsigned long long)lat);
     CU_ASSERT(rv_wrote == 0 || rv_werr == EPIPE);
@@ -216,14 +215,14 @@ static void test_rv_dirty_list(void)
     pthread_mutex_unlock(&f->b->lock);
     struct ts_ctl_rep rep;
     CU_ASSERT(rv_recv(c, &rep, NULL) == 0);
-    fprintf(stderr, "\n[rv3] bind after reap: rc %d\n", rep.rc);
+    fprintf(stderr, "# [rv3] bind after reap: rc %d\n", rep.rc);
     char got[16];
     af_sleep_ms(200);
     ssize_t n = ts_recv(f->a, a, got, sizeof got, MSG_DONTWAIT);
     CU_ASSERT(write(y, msg, sizeof msg) == (ssize_t)sizeof msg);   /* again */
     af_sleep_ms(200);
     ssize_t n2 = ts_recv(f->a, a, got, sizeof got, MSG_DONTWAIT);
-    fprintf(stderr, "[rv3] datagrams from y reaching A: first %zd, second %zd "
+    fprintf(stderr, "# [rv3] datagrams from y reaching A: first %zd, second %zd "
             "(dgrams_from_programs %lld)\n", n, n2,
             af_counter(f->b, "host", "dgrams_from_programs"));
     CU_ASSERT(n == 5 && n2 == 5);
@@ -259,7 +258,7 @@ static void test_rv_accept_full(void)
         if (ts_recv(f->a, cs[i], &b, 1, MSG_DONTWAIT) < 0 && errno == ECONNRESET)
             reset++;
     }
-    fprintf(stderr, "\n[rv4] %d connections made to a non-accepting listener, %d reset "
+    fprintf(stderr, "# [rv4] %d connections made to a non-accepting listener, %d reset "
             "(handed %lld)\n", made, reset, af_counter(f->b, "host", "conns_handed"));
     CU_ASSERT_EQUAL(reset, 0);
     for (int i = 0; i < made; i++)
@@ -303,7 +302,7 @@ static void test_rv_write_before_connect(void)
     CU_ASSERT(write(p, "hello", 5) == 5);
     char buf[16] = {0};
     size_t n = af_recv_all(f->a, s, buf, 5);
-    fprintf(stderr, "\n[rv5] write before connect returned %zd; peer got %zu bytes: "
+    fprintf(stderr, "# [rv5] write before connect returned %zd; peer got %zu bytes: "
             "%02x %02x %02x %02x %02x\n", w, n, buf[0] & 255, buf[1] & 255,
             buf[2] & 255, buf[3] & 255, buf[4] & 255);
     CU_ASSERT(memcmp(buf, "hello", 5) == 0);
@@ -346,7 +345,7 @@ static void test_rv_udp_blast(void)
         if (lat > worst) worst = lat;
     }
     af_join(f, t);
-    fprintf(stderr, "\n[rv6] UDP blast: worst wait for B's lock %llu ms, dgrams %lld\n",
+    fprintf(stderr, "# [rv6] UDP blast: worst wait for B's lock %llu ms, dgrams %lld\n",
             (unsigned long long)worst, af_counter(f->b, "host", "dgrams_from_programs"));
     CU_ASSERT(worst < 100);
     close(u); close(c);
@@ -379,7 +378,7 @@ static void test_rv_reap_truncates(void)
     int rc = getenv("RV_NOBIND") ? 1 : rv_req(c, TS_OP_BIND, q, 0, 0, 0, &sin, sizeof sin, NULL);
     static char in[4 << 20];
     size_t got = af_recv_all(f->a, a, in, put);
-    fprintf(stderr, "\n[rv7] program wrote %zu and closed; failed bind rc %d; peer "
+    fprintf(stderr, "# [rv7] program wrote %zu and closed; failed bind rc %d; peer "
             "got %zu then end of stream (errno %d)\n", put, rc, got, errno);
     CU_ASSERT_EQUAL(got, put);
     close(q); close(l); ts_close(f->a, a); close(c);
@@ -402,7 +401,7 @@ static void test_rv_shut_rdwr(void)
     shutdown(p, SHUT_RDWR);
     af_sleep_ms(100);
     int rc = rv_req(c, TS_OP_GETNAME, p, 1, 0, 0, NULL, 0, NULL);
-    fprintf(stderr, "\n[rv8] getpeername after shutdown(SHUT_RDWR): rc %d (%s)\n", rc,
+    fprintf(stderr, "# [rv8] getpeername after shutdown(SHUT_RDWR): rc %d (%s)\n", rc,
             rc == TS_CTL_NOT_OURS ? "not ours: socket already freed" : "ok");
     CU_ASSERT_EQUAL(rc, 0);
     close(p); ts_close(f->a, s); close(c);
