@@ -77,11 +77,17 @@ static int lt_listener(struct ts_stack *st, uint32_t ip, uint16_t port)
 
 /* Both stacks have announced themselves (the one frame each sends at
  * start, from its own thread), so counters of the wire hold still after. */
+/* Both stacks announced themselves, and each has read every frame the
+ * other sent (a slow thread, as under TSan, may still hold one back). */
 static void lt_settle(struct af *f)
 {
-    for (int i = 0; i < 200; i++) {
+    for (int i = 0; i < 400; i++) {
         if (af_counter(f->a, "arp", "tx_requests") >= 1 &&
-            af_counter(f->b, "arp", "tx_requests") >= 1)
+            af_counter(f->b, "arp", "tx_requests") >= 1 &&
+            af_counter(f->a, "eth", "rx_frames") ==
+                af_counter(f->b, "eth", "tx_frames") &&
+            af_counter(f->b, "eth", "rx_frames") ==
+                af_counter(f->a, "eth", "tx_frames"))
             return;
         af_sleep_ms(5);
     }
