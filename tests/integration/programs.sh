@@ -797,7 +797,7 @@ tp_local_pair() {
 }
 
 tp_t_local() {
-    local cap pid
+    local cap pid i
     ts_section "two programs on one stack, over 127.0.0.1 and over its own address"
     if [ "$TP_MODE" = kernel ]; then
         check_skip "programs over the stack's loopback" "PROGS_ON=kernel"
@@ -807,16 +807,19 @@ tp_t_local() {
     [ -f "$TS_TMP/r10m" ] || head -c $((10 * TP_MIB)) /dev/urandom >"$TS_TMP/r10m"
     cap=$TS_TMP/local.pcap
     timeout -k 2 120 ip netns exec "$TP_NS" tcpdump -n -i "$TP_TAP" -w "$cap" \
-        -U ip 2>/dev/null &
+        -U ip 2>"$TS_TMP/local.tcpdump" &
     pid=$!
     ts_track_pid "$pid"
-    sleep 1
+    for ((i = 0; i < 100; i++)); do     # it says so once it captures
+        grep -q "listening on" "$TS_TMP/local.tcpdump" 2>/dev/null && break
+        sleep 0.1
+    done
     tp_local_pair 127.0.0.1 5301
     tp_local_pair "$TP_STACK_IP" 5302
     # One ping across the TAP proves the capture works: its two frames
     # must be all it holds.
     ts_nsrun "$TP_NS" 5 ping -n -q -c 1 -W 2 "$TP_STACK_IP" >/dev/null 2>&1
-    sleep 0.5
+    sleep 1
     kill -INT "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
     ts_untrack_pid "$pid"
