@@ -18,95 +18,17 @@
 #include "socket_api/ts_ctl_proto.h"
 #include "socket_api/ts_internal.h"
 #include "tests/unit/api_fixture.h"
+#include "tests/unit/host_client.h"
 #include "tests/unit/unit.h"
-
-static char rv_name[64];
-
-static int rv_open(struct af *f)
-{
-    static unsigned n;
-    snprintf(rv_name, sizeof rv_name, "@ts-rv-host-%d-%u", (int)getpid(), n++);
-    CU_ASSERT_FATAL(ts_stack_serve(f->b, rv_name) == 0);
-    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-    struct sockaddr_un sun = { .sun_family = AF_UNIX };
-    memcpy(sun.sun_path + 1, rv_name + 1, strlen(rv_name) - 1);
-    socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
-                                strlen(rv_name));
-    CU_ASSERT_FATAL(connect(fd, (struct sockaddr *)&sun, len) == 0);
-    struct timeval tv = { 3, 0 };
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    return fd;
-}
-
-static int rv_send(int c, const void *msg, size_t len, const int *fds, int nfds)
-{
-    char cb[CMSG_SPACE(sizeof(int) * 8)];
-    struct iovec iov = { (void *)msg, len };
-    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
-    if (nfds) {
-        memset(cb, 0, sizeof cb);
-        m.msg_control = cb;
-        m.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
-        struct cmsghdr *h = CMSG_FIRSTHDR(&m);
-        h->cmsg_level = SOL_SOCKET;
-        h->cmsg_type = SCM_RIGHTS;
-        h->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
-        memcpy(CMSG_DATA(h), fds, sizeof(int) * (size_t)nfds);
-    }
-    return (int)sendmsg(c, &m, MSG_NOSIGNAL);
-}
-
-static int rv_recv(int c, struct ts_ctl_rep *rep, int *out_fd)
-{
-    char cb[CMSG_SPACE(sizeof(int) * 8)];
-    struct iovec iov = { rep, sizeof *rep };
-    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb,
-                        .msg_controllen = sizeof cb };
-    ssize_t n = recvmsg(c, &m, MSG_CMSG_CLOEXEC);
-    if (out_fd) *out_fd = -1;
-    struct cmsghdr *h = CMSG_FIRSTHDR(&m);
-    if (h && h->cmsg_type == SCM_RIGHTS && out_fd)
-        memcpy(out_fd, CMSG_DATA(h), sizeof(int));
-    return n == (ssize_t)sizeof *rep ? 0 : -1;
-}
-
-static void rv_mk(struct ts_ctl_req *rq, int op, int a0, int a1, int a2,
-                  const void *addr, size_t alen)
-{
-    memset(rq, 0, sizeof *rq);
-    rq->magic = TS_CTL_MAGIC;
-    rq->version = TS_CTL_VERSION;
-    rq->op = (uint16_t)op;
-    rq->arg[0] = a0; rq->arg[1] = a1; rq->arg[2] = a2;
-    if (addr) { memcpy(rq->addr, addr, alen); rq->addrlen = (uint32_t)alen; }
-}
-
-static int rv_req(int c, int op, int fd, int a0, int a1, int a2,
-                  const void *addr, size_t alen, int *out_fd)
-{
-    struct ts_ctl_req rq;
-    struct ts_ctl_rep rep;
-    rv_mk(&rq, op, a0, a1, a2, addr, alen);
-    CU_ASSERT_FATAL(rv_send(c, &rq, sizeof rq, &fd, fd >= 0) == (int)sizeof rq);
-    CU_ASSERT_FATAL(rv_recv(c, &rep, out_fd) == 0);
-    return rep.rc;
-}
-
-static int rv_socket(int c, int type)
-{
-    int fd = -1;
-    CU_ASSERT_EQUAL(rv_req(c, TS_OP_SOCKET, -1, AF_INET, type, 0, NULL, 0, &fd), 0);
-    return fd;
-}
 
 /* 1: a zero-length request carrying a descriptor: does the host close it? */
 static void test_rv_zero_len_leak(void)
 {
     struct af *f = af_open(0);
-    int c = rv_open(f);
+    int c = hc_open(f);
     int sp[2];
     CU_ASSERT_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, sp) == 0);
-    CU_ASSERT_EQUAL(rv_send(c, "", 0, &sp[1], 1), 0);
+    CU_ASSERT_EQUAL(hc_send(c, "", 0, &sp[1], 1), 0);
     close(sp[1]);
     af_sleep_ms(200);
     struct pollfd p = { sp[0], POLLIN, 0 };
@@ -138,11 +60,11 @@ static void *rv_writer(void *arg)
 static void test_rv_fin_then_rst(void)
 {
     struct af *f = af_open(0);
-    int c = rv_open(f);
-    int l = rv_socket(c, SOCK_STREAM);
+    int c = hc_open(f);
+    int l = hc_socket(c, SOCK_STREAM);
     struct sockaddr_in sin = af_sin(0, 8300);
-    CU_ASSERT_EQUAL(rv_req(c, TS_OP_BIND, l, 0, 0, 0, &sin, sizeof sin, NULL), 0);
-    CU_ASSERT_EQUAL(rv_req(c, TS_OP_LISTEN, l, 8, 0, 0, NULL, 0, NULL), 0);
+    CU_ASSERT_EQUAL(hc_req(c, TS_OP_BIND, l, 0, 0, 0, &sin, sizeof sin, NULL, NULL), 0);
+    CU_ASSERT_EQUAL(hc_req(c, TS_OP_LISTEN, l, 8, 0, 0, NULL, 0, NULL, NULL), 0);
     int a = af_socket(f->a, SOCK_STREAM);
     CU_ASSERT_EQUAL(af_connect(f->a, a, AF_IP_B, 8300), 0);
     struct ts_accept_rec rec;
@@ -184,17 +106,17 @@ static void test_rv_fin_then_rst(void)
 static void test_rv_dirty_list(void)
 {
     struct af *f = af_open(0);
-    int c = rv_open(f);
-    int z = rv_socket(c, SOCK_DGRAM);
-    int y = rv_socket(c, SOCK_DGRAM);
-    int x = rv_socket(c, SOCK_DGRAM);
-    int w = rv_socket(c, SOCK_DGRAM);
+    int c = hc_open(f);
+    int z = hc_socket(c, SOCK_DGRAM);
+    int y = hc_socket(c, SOCK_DGRAM);
+    int x = hc_socket(c, SOCK_DGRAM);
+    int w = hc_socket(c, SOCK_DGRAM);
     struct sockaddr_in sin = af_sin(0, 5500);
-    CU_ASSERT_EQUAL(rv_req(c, TS_OP_BIND, x, 0, 0, 0, &sin, sizeof sin, NULL), 0);
+    CU_ASSERT_EQUAL(hc_req(c, TS_OP_BIND, x, 0, 0, 0, &sin, sizeof sin, NULL, NULL), 0);
     int a = af_socket(f->a, SOCK_DGRAM);
     CU_ASSERT_EQUAL(af_bind(f->a, a, 0, 5401), 0);
     struct sockaddr_in to = af_sin(AF_IP_A, 5401);
-    CU_ASSERT_EQUAL(rv_req(c, TS_OP_CONNECT, y, 0, 0, 0, &to, sizeof to, NULL), 0);
+    CU_ASSERT_EQUAL(hc_req(c, TS_OP_CONNECT, y, 0, 0, 0, &to, sizeof to, NULL, NULL), 0);
     af_sleep_ms(50);
 
     pthread_mutex_lock(&f->b->lock);
@@ -209,12 +131,12 @@ static void test_rv_dirty_list(void)
     CU_ASSERT(write(y, msg, sizeof msg) == (ssize_t)sizeof msg);   /* y dirty */
     close(x);                                                     /* x HUP */
     struct ts_ctl_req rq;
-    rv_mk(&rq, TS_OP_BIND, 0, 0, 0, &sin, sizeof sin);            /* reaps x */
-    CU_ASSERT(rv_send(c, &rq, sizeof rq, &w, 1) == (int)sizeof rq);
+    hc_mk(&rq, TS_OP_BIND, 0, 0, 0, &sin, sizeof sin);            /* reaps x */
+    CU_ASSERT(hc_send(c, &rq, sizeof rq, &w, 1) == (int)sizeof rq);
     af_sleep_ms(30);
     pthread_mutex_unlock(&f->b->lock);
     struct ts_ctl_rep rep;
-    CU_ASSERT(rv_recv(c, &rep, NULL) == 0);
+    CU_ASSERT(hc_recv(c, &rep, NULL) == 0);
     fprintf(stderr, "# [rv3] bind after reap: rc %d\n", rep.rc);
     char got[16];
     af_sleep_ms(200);
@@ -236,11 +158,11 @@ static void test_rv_dirty_list(void)
 static void test_rv_accept_full(void)
 {
     struct af *f = af_open(0);
-    int c = rv_open(f);
-    int l = rv_socket(c, SOCK_STREAM);
+    int c = hc_open(f);
+    int l = hc_socket(c, SOCK_STREAM);
     struct sockaddr_in sin = af_sin(0, 8400);
-    CU_ASSERT_EQUAL(rv_req(c, TS_OP_BIND, l, 0, 0, 0, &sin, sizeof sin, NULL), 0);
-    CU_ASSERT_EQUAL(rv_req(c, TS_OP_LISTEN, l, 1000, 0, 0, NULL, 0, NULL), 0);
+    CU_ASSERT_EQUAL(hc_req(c, TS_OP_BIND, l, 0, 0, 0, &sin, sizeof sin, NULL, NULL), 0);
+    CU_ASSERT_EQUAL(hc_req(c, TS_OP_LISTEN, l, 1000, 0, 0, NULL, 0, NULL, NULL), 0);
     enum { N = 330 };
     static int cs[N];
     int made = 0;
@@ -290,12 +212,12 @@ static int rv_accept_one(int l)
 static void test_rv_write_before_connect(void)
 {
     struct af *f = af_open(0);
-    int c = rv_open(f);
+    int c = hc_open(f);
     int lf = af_listener(f->a, 8600);
-    int p = rv_socket(c, SOCK_STREAM);
+    int p = hc_socket(c, SOCK_STREAM);
     ssize_t w = write(p, "EARLY", 5);
     struct sockaddr_in to = af_sin(AF_IP_A, 8600);
-    CU_ASSERT_EQUAL(rv_req(c, TS_OP_CONNECT, p, 0, 0, 0, &to, sizeof to, NULL), -EINPROGRESS);
+    CU_ASSERT_EQUAL(hc_req(c, TS_OP_CONNECT, p, 0, 0, 0, &to, sizeof to, NULL, NULL), -EINPROGRESS);
     struct pollfd pp = { p, POLLOUT, 0 };
     poll(&pp, 1, 3000);
     int s = af_accept(f->a, lf);
@@ -332,8 +254,8 @@ static void *rv_udp_blast(void *arg)
 static void test_rv_udp_blast(void)
 {
     struct af *f = af_open(0);
-    int c = rv_open(f);
-    int u = rv_socket(c, SOCK_DGRAM);
+    int c = hc_open(f);
+    int u = hc_socket(c, SOCK_DGRAM);
     pthread_t t;
     af_spawn(&t, rv_udp_blast, &u);
     uint64_t worst = 0;
@@ -356,11 +278,11 @@ static void test_rv_udp_blast(void)
 static void test_rv_reap_truncates(void)
 {
     struct af *f = af_open(0);
-    int c = rv_open(f);
-    int l = rv_socket(c, SOCK_STREAM);
+    int c = hc_open(f);
+    int l = hc_socket(c, SOCK_STREAM);
     struct sockaddr_in sin = af_sin(0, 8500);
-    CU_ASSERT_EQUAL(rv_req(c, TS_OP_BIND, l, 0, 0, 0, &sin, sizeof sin, NULL), 0);
-    CU_ASSERT_EQUAL(rv_req(c, TS_OP_LISTEN, l, 8, 0, 0, NULL, 0, NULL), 0);
+    CU_ASSERT_EQUAL(hc_req(c, TS_OP_BIND, l, 0, 0, 0, &sin, sizeof sin, NULL, NULL), 0);
+    CU_ASSERT_EQUAL(hc_req(c, TS_OP_LISTEN, l, 8, 0, 0, NULL, 0, NULL, NULL), 0);
     int a = af_socket(f->a, SOCK_STREAM);
     CU_ASSERT_EQUAL(af_connect(f->a, a, AF_IP_B, 8500), 0);
     int p = rv_accept_one(l);
@@ -374,8 +296,8 @@ static void test_rv_reap_truncates(void)
     }
     close(p);                       /* program done: bytes still in the pair */
     af_sleep_ms(100);
-    int q = rv_socket(c, SOCK_STREAM);
-    int rc = getenv("RV_NOBIND") ? 1 : rv_req(c, TS_OP_BIND, q, 0, 0, 0, &sin, sizeof sin, NULL);
+    int q = hc_socket(c, SOCK_STREAM);
+    int rc = getenv("RV_NOBIND") ? 1 : hc_req(c, TS_OP_BIND, q, 0, 0, 0, &sin, sizeof sin, NULL, NULL);
     static char in[4 << 20];
     size_t got = af_recv_all(f->a, a, in, put);
     fprintf(stderr, "# [rv7] program wrote %zu and closed; failed bind rc %d; peer "
@@ -389,18 +311,18 @@ static void test_rv_reap_truncates(void)
 static void test_rv_shut_rdwr(void)
 {
     struct af *f = af_open(0);
-    int c = rv_open(f);
+    int c = hc_open(f);
     int lf = af_listener(f->a, 8700);
-    int p = rv_socket(c, SOCK_STREAM);
+    int p = hc_socket(c, SOCK_STREAM);
     struct sockaddr_in to = af_sin(AF_IP_A, 8700);
-    CU_ASSERT_EQUAL(rv_req(c, TS_OP_CONNECT, p, 0, 0, 0, &to, sizeof to, NULL), -EINPROGRESS);
+    CU_ASSERT_EQUAL(hc_req(c, TS_OP_CONNECT, p, 0, 0, 0, &to, sizeof to, NULL, NULL), -EINPROGRESS);
     struct pollfd pp = { p, POLLOUT, 0 };
     poll(&pp, 1, 3000);
     int s = af_accept(f->a, lf);
-    CU_ASSERT_EQUAL(rv_req(c, TS_OP_SHUTDOWN, p, SHUT_RDWR, 0, 0, NULL, 0, NULL), 0);
+    CU_ASSERT_EQUAL(hc_req(c, TS_OP_SHUTDOWN, p, SHUT_RDWR, 0, 0, NULL, 0, NULL, NULL), 0);
     shutdown(p, SHUT_RDWR);
     af_sleep_ms(100);
-    int rc = rv_req(c, TS_OP_GETNAME, p, 1, 0, 0, NULL, 0, NULL);
+    int rc = hc_req(c, TS_OP_GETNAME, p, 1, 0, 0, NULL, 0, NULL, NULL);
     fprintf(stderr, "# [rv8] getpeername after shutdown(SHUT_RDWR): rc %d (%s)\n", rc,
             rc == TS_CTL_NOT_OURS ? "not ours: socket already freed" : "ok");
     CU_ASSERT_EQUAL(rc, 0);
