@@ -191,26 +191,30 @@ uint64_t stack_next_deadline(const struct stack *s)
     return ts_min_deadline(d, tcp_next_deadline(&s->tcp));
 }
 
+void stack_counters_walk(const struct stack *s, stack_counters_fn fn,
+                         void *ctx)
+{
+    fn(ctx, "eth", eth_counter_desc, eth_counter_count, &s->eth.stats, 0);
+    fn(ctx, "lo", eth_counter_desc, eth_counter_count, &s->lo_eth.stats, 0);
+    fn(ctx, "lo", loopdev_counter_desc, loopdev_counter_count,
+       loopdev_stats(s->lo_raw), 1);
+    fn(ctx, "arp", arp_counter_desc, arp_counter_count, &s->arp.stats, 0);
+    fn(ctx, "ipv4", ipv4_counter_desc, ipv4_counter_count, &s->ip, 0);
+    fn(ctx, "icmp", icmp_counter_desc, icmp_counter_count, &s->ip.icmp.stats, 0);
+    fn(ctx, "tcp", tcp_counter_desc, tcp_counter_count, &s->tcp.stats, 0);
+    fn(ctx, "udp", udp_counter_desc, udp_counter_count, &s->udp.stats, 0);
+    fn(ctx, "pbuf", pbuf_counter_desc, pbuf_counter_count, &s->pool.stats, 0);
+    fn(ctx, "stack", stack_counter_desc, stack_counter_count, &s->stats, 0);
+}
+
+static void stack_print_table(void *out, const char *section,
+                              const struct ts_counter_desc *desc, size_t n,
+                              const void *stats, int more)
+{
+    ts_counters_print(out, more ? NULL : section, desc, n, stats);
+}
+
 void stack_counters_print(const struct stack *s, FILE *out)
 {
-    ts_counters_print(out, "eth", eth_counter_desc, eth_counter_count,
-                      &s->eth.stats);
-    ts_counters_print(out, "lo", eth_counter_desc, eth_counter_count,
-                      &s->lo_eth.stats);
-    ts_counters_print(out, NULL, loopdev_counter_desc, loopdev_counter_count,
-                      loopdev_stats(s->lo_raw));
-    ts_counters_print(out, "arp", arp_counter_desc, arp_counter_count,
-                      &s->arp.stats);
-    ts_counters_print(out, "ipv4", ipv4_counter_desc, ipv4_counter_count,
-                      &s->ip);
-    ts_counters_print(out, "icmp", icmp_counter_desc, icmp_counter_count,
-                      &s->ip.icmp.stats);
-    ts_counters_print(out, "tcp", tcp_counter_desc, tcp_counter_count,
-                      &s->tcp.stats);
-    ts_counters_print(out, "udp", udp_counter_desc, udp_counter_count,
-                      &s->udp.stats);
-    ts_counters_print(out, "pbuf", pbuf_counter_desc, pbuf_counter_count,
-                      &s->pool.stats);
-    ts_counters_print(out, "stack", stack_counter_desc, stack_counter_count,
-                      &s->stats);
+    stack_counters_walk(s, stack_print_table, out);
 }

@@ -101,6 +101,13 @@ unsigned stack_lo_pending(const struct stack *s);
 void stack_input(struct stack *s, struct pbuf *pb, uint64_t now);
 void stack_poll(struct stack *s, uint64_t now);
 uint64_t stack_next_deadline(const struct stack *s);
+/* Every counter table of the stack in order: section name, its table and
+ * stats (more: a second table of the same section). */
+typedef void (*stack_counters_fn)(void *ctx, const char *section,
+                                  const struct ts_counter_desc *desc,
+                                  size_t n, const void *stats, int more);
+void stack_counters_walk(const struct stack *s, stack_counters_fn fn,
+                         void *ctx);
 /* Every layer's counters, like `netstat -s`. */
 void stack_counters_print(const struct stack *s, FILE *out);
 

@@ -95,6 +95,7 @@ enum ts_inspect_what {
     TS_INSPECT_ARP,             /* the ARP cache */
     TS_INSPECT_ROUTES,          /* the routes */
     TS_INSPECT_IFACES,          /* the interfaces */
+    TS_INSPECT_ZERO,            /* stats -z: count the counters from now on */
 };
 
 /* What a descriptor is, for TS_OP_IDENTIFY. */

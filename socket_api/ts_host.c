@@ -35,6 +35,13 @@ static const struct ts_counter_desc ts_host_counter_desc[] = {
 #undef TS_HOST_DESC
 };
 
+void ts_host_counters_walk(const struct ts_host *h, stack_counters_fn fn,
+                           void *ctx)
+{
+    fn(ctx, "host", ts_host_counter_desc, TS_COUNTERS_LEN(ts_host_counter_desc),
+       &h->stats, 0);
+}
+
 void ts_host_counters(const struct ts_host *h, FILE *out)
 {
     ts_counters_print(out, "host", ts_host_counter_desc,
@@ -462,6 +469,7 @@ static void ts_host_free(struct ts_host *h)
         close(h->diag);
     free(h->hash);
     free(h->buf);
+    free(h->zero_base);
     free(h);
 }
 

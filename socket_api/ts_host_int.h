@@ -94,13 +94,18 @@ struct ts_host {
     int diag;                   /* sock_diag netlink socket, or -1 */
     int accept_paused;          /* out of descriptors: control socket unwatched */
     int clients_gone;           /* a program left this round */
+    uint64_t *zero_base;        /* counters at `stats -z`, or NULL */
     struct ts_host_stats stats;
 };
 
 #define TS_HOST_BUF (65536 + 64)
 #define TS_HOST_MAX_CLIENTS 4096
+#define TS_HOST_ZERO_MAX 1024       /* counters `stats -z` remembers */
 
 /* ts_host.c */
+/* The host's counter table, for `tapstack-ctl stats`. */
+void ts_host_counters_walk(const struct ts_host *h, stack_counters_fn fn,
+                           void *ctx);
 struct ts_hsock *ts_host_find(struct ts_host *h, ino_t pino);
 void ts_host_dirty(struct ts_hsock *hs);
 /* Serve stack socket s (a slot of st) through a new pair: returns the

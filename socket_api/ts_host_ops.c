@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -276,7 +277,19 @@ static int ts_host_op_inspect(struct ts_host *h, int what, int *out_fd)
         return -errno;
     int dfd = dup(fd);
     FILE *f = dfd < 0 ? NULL : fdopen(dfd, "w");
-    int rc = f ? ts_inspect_dump(&h->st->s, what, f) : -1;
+    int rc = -1;
+    if (f && (what == TS_INSPECT_STATS || what == TS_INSPECT_ZERO)) {
+        struct ts_inspect_ctx c = { f, h->zero_base, TS_HOST_ZERO_MAX, 0,
+                                    what == TS_INSPECT_ZERO };
+        if (c.zero && !h->zero_base && (c.base = h->zero_base =
+                calloc(TS_HOST_ZERO_MAX, sizeof *h->zero_base)) == NULL)
+            c.nbase = 0;
+        stack_counters_walk(&h->st->s, ts_inspect_counters, &c);
+        ts_host_counters_walk(h, ts_inspect_counters, &c);
+        rc = 0;
+    } else if (f) {
+        rc = ts_inspect_dump(&h->st->s, what, f);
+    }
     if (f && fclose(f) != 0)
         rc = -1;
     else if (!f && dfd >= 0)

@@ -7,7 +7,7 @@
  * and a script can read it with cut(1). The control socket hands the
  * client a memfd holding the dump (ts_host_ops.c), so a dump of 100,000
  * sockets needs no flow control and never blocks the stack thread.
- * Entry point: ts_inspect_dump.
+ * Entry points: ts_inspect_dump, ts_inspect_counters.
  */
 #include "socket_api/ts_inspect.h"
 
@@ -84,36 +84,34 @@ static void ts_inspect_sockets(const struct stack *s, FILE *out, uint64_t now)
     }
 }
 
-static void ts_inspect_counters(const struct ts_counter_desc *d, size_t n,
-                                const void *stats, const char *section,
-                                FILE *out)
+/* Levels, not events: `stats -z` leaves them as they are. */
+static int ts_inspect_gauge(const char *name)
 {
-    for (size_t i = 0; i < n; i++) {
-        uint64_t v;
-        memcpy(&v, (const char *)stats + d[i].offset, sizeof v);
-        fprintf(out, "counter\tsection=%s\tname=%s\tvalue=%" PRIu64
-                "\thelp=%s\n", section, d[i].name, v, d[i].help);
-    }
+    size_t n = strlen(name);
+    return strcmp(name, "in_use") == 0 || strcmp(name, "in_use_max") == 0 ||
+           strcmp(name, "conns_time_wait") == 0 ||
+           (n > 4 && strcmp(name + n - 4, "_now") == 0);
 }
 
-static void ts_inspect_stats(const struct stack *s, FILE *out)
+void ts_inspect_counters(void *vctx, const char *section,
+                         const struct ts_counter_desc *d, size_t n,
+                         const void *stats, int more)
 {
-    ts_inspect_counters(eth_counter_desc, eth_counter_count, &s->eth.stats,
-                        "eth", out);
-    ts_inspect_counters(arp_counter_desc, arp_counter_count, &s->arp.stats,
-                        "arp", out);
-    ts_inspect_counters(ipv4_counter_desc, ipv4_counter_count, &s->ip,
-                        "ipv4", out);
-    ts_inspect_counters(icmp_counter_desc, icmp_counter_count,
-                        &s->ip.icmp.stats, "icmp", out);
-    ts_inspect_counters(tcp_counter_desc, tcp_counter_count, &s->tcp.stats,
-                        "tcp", out);
-    ts_inspect_counters(udp_counter_desc, udp_counter_count, &s->udp.stats,
-                        "udp", out);
-    ts_inspect_counters(pbuf_counter_desc, pbuf_counter_count, &s->pool.stats,
-                        "pbuf", out);
-    ts_inspect_counters(stack_counter_desc, stack_counter_count, &s->stats,
-                        "stack", out);
+    struct ts_inspect_ctx *c = vctx;
+    (void)more;
+    for (size_t i = 0; i < n; i++, c->i++) {
+        uint64_t v;
+        memcpy(&v, (const char *)stats + d[i].offset, sizeof v);
+        if (c->zero) {
+            if (c->i < c->nbase)
+                c->base[c->i] = v;
+            continue;
+        }
+        if (c->base && c->i < c->nbase && !ts_inspect_gauge(d[i].name))
+            v = v >= c->base[c->i] ? v - c->base[c->i] : v;
+        fprintf(c->out, "counter\tsection=%s\tname=%s\tvalue=%" PRIu64
+                "\thelp=%s\n", section, d[i].name, v, d[i].help);
+    }
 }
 
 static void ts_inspect_arp(const struct stack *s, FILE *out, uint64_t now)
@@ -160,7 +158,6 @@ int ts_inspect_dump(const struct stack *s, int what, FILE *out)
     uint64_t now = ts_clock_ms();
     switch (what) {
     case TS_INSPECT_SOCKETS: ts_inspect_sockets(s, out, now); break;
-    case TS_INSPECT_STATS: ts_inspect_stats(s, out); break;
     case TS_INSPECT_ARP: ts_inspect_arp(s, out, now); break;
     case TS_INSPECT_ROUTES: ts_inspect_ifaces(s, out, 1); break;
     case TS_INSPECT_IFACES: ts_inspect_ifaces(s, out, 0); break;

@@ -32,7 +32,7 @@ struct ctl_rec {
 struct ctl_opts {
     const char *ctl;
     char ctl_buf[64];
-    int json, info, listening, all, tcp, udp, port;
+    int json, info, listening, all, tcp, udp, port, zero;
     const char *state;
 };
 
@@ -50,9 +50,10 @@ static void ctl_usage(FILE *out)
 "                  ssthresh, windows, bytes, retransmissions, SACK blocks\n"
 "                  and the timers running; --state ESTABLISHED (any state\n"
 "                  name), --port N (either end)\n"
-"  stats [SECTION]...\n"
-"                  every counter like `netstat -s` (sections eth, arp, ipv4,\n"
-"                  icmp, tcp, udp, pbuf, stack)\n"
+"  stats [-z] [SECTION]...\n"
+"                  every counter like `netstat -s` (sections eth, lo, arp,\n"
+"                  ipv4, icmp, tcp, udp, pbuf, stack, host); -z counts from\n"
+"                  zero again from now on (levels such as conns_now stay)\n"
 "  arp             the ARP cache: address, MAC, state, expiry, queued packets\n"
 "  route           the routes\n"
 "  ifconfig        the interface: address, MAC, MTU, frames and bytes\n"
@@ -324,7 +325,7 @@ static int ctl_parse_args(struct ctl_opts *o, int argc, char **argv)
     const char *iface = "tap0";
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+:I:jhtulai", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:I:jhtulaiz", lo, NULL)) != -1) {
         switch (c) {
         case 'C': o->ctl = optarg; break;
         case 'I': iface = optarg; break;
@@ -340,6 +341,7 @@ static int ctl_parse_args(struct ctl_opts *o, int argc, char **argv)
         case 'l': o->listening = 1; break;
         case 'a': o->all = 1; break;
         case 'i': o->info = 1; break;
+        case 'z': o->zero = 1; break;
         case 'h': ctl_usage(stdout); return -1;
         default:
             return ctl_fail("unknown option or missing argument '%s' (try --help)",
@@ -375,6 +377,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "tapstack-ctl: no tapstack answers on %s: %s\n", o.ctl,
                 strerror(-c));
         return 2;
+    }
+    if (o.zero && what == TS_INSPECT_STATS) {
+        int zfd = ctl_inspect(c, TS_INSPECT_ZERO);
+        if (zfd >= 0)
+            close(zfd);
     }
     int fd = ctl_inspect(c, what);
     close(c);
