@@ -10,6 +10,8 @@
 
 #include <string.h>
 
+#include "core/cksum.h"
+
 /* Step 1 (§3.10.7.4): is any of the segment inside the receive window? */
 static int tcp_acceptable(const struct tcp_conn *c, const struct tcp_seg *s)
 {
@@ -541,7 +543,7 @@ static int tcp_parse_counted(struct tcp_layer *t, const struct pbuf *pb,
         return -1;
     }
     if (!(pb->flags & PBUF_F_CSUM_VALID) &&
-        tcp_cksum(ih->src, ih->dst, pb->data, pb->len) != 0) {
+        CKSUM_RX_BAD(tcp_cksum(ih->src, ih->dst, pb->data, pb->len))) {
         t->stats.drop_bad_cksum++;
         return -1;
     }
