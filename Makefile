@@ -219,6 +219,50 @@ clean:
 -include $(LIB_OBJ:.o=.d) $(PIC_OBJ:.o=.d) $(TLIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) \
 	$(TOOL_SRC:%.c=$(BUILD)/%.d) $(ITEST_SRC:%.c=$(BUILD)/%.d)
 
+# ---- make fuzz (issue 10) --------------------------------------------------
+# libFuzzer targets of tests/fuzz/ (fuzz_*.c), built with clang,
+# -fsanitize=fuzzer,address,undefined, into build/fuzz/: the stack's sources
+# again with -DTS_FUZZ_NO_CKSUM (core/cksum.h: received checksums are not
+# verified, so mutations get past the first check; no other build has it).
+# make fuzz runs every target for FUZZ_TIME seconds (30) from its corpus,
+# tests/fuzz/corpus/TARGET/ (committed seeds and regression inputs, all
+# replayed first) plus build/fuzz/corpus/TARGET/ (what the runs found);
+# a crash, leak, time-out or out-of-memory is written to build/fuzz/ and
+# fails the target (tests/fuzz/run.sh prints one line per target and
+# "fuzz: N passed, N failed"). make fuzz FUZZ_TIME=600 for a campaign;
+# make fuzz FUZZ_TARGETS="frame session" for some targets only.
+FUZZ_DIR := build/fuzz
+FUZZ_TIME ?= 30
+FUZZ_TARGETS ?= $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_CC := clang
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+FUZZ_CFLAGS := $(CFLAGS_BASE) -O1 -g -DTS_FUZZ_NO_CKSUM $(FUZZ_SAN)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
+FUZZ_TLIB_OBJ := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(wildcard tools/lib/ts_http_parse.c))
+FUZZ_COMMON_OBJ := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(filter-out \
+	tests/fuzz/fuzz_%.c tests/fuzz/pcap2corpus.c,$(wildcard tests/fuzz/*.c)))
+FUZZ_BINS := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_TARGETS))
+.PHONY: fuzz fuzz-build
+$(FUZZ_DIR)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+# The harness's own helpers (tests/fuzz/fz*.c: the wire, the clock, the
+# invariant walks) are not instrumented for coverage: their loops are not
+# the stack's code and would only slow every run and blur the coverage.
+$(FUZZ_COMMON_OBJ): $(FUZZ_DIR)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+$(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/obj/tests/fuzz/fuzz_%.o $(FUZZ_COMMON_OBJ) \
+		$(FUZZ_TLIB_OBJ) $(FUZZ_LIB_OBJ)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lpcap -pthread
+fuzz-build: $(FUZZ_BINS)
+fuzz: fuzz-build
+	FUZZ_DIR=$(FUZZ_DIR) FUZZ_TIME=$(FUZZ_TIME) \
+	  tests/fuzz/run.sh $(FUZZ_TARGETS)
+-include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_COMMON_OBJ:.o=.d) \
+	$(FUZZ_BINS:$(FUZZ_DIR)/%=$(FUZZ_DIR)/obj/tests/fuzz/%.d)
+
 # ---- make install, make uninstall -----------------------------------------
 # make install PREFIX=/usr/local [DESTDIR=/tmp/stage] puts
 #   $(PREFIX)/bin/               the programs of INSTALL_BIN

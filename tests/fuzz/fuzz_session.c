@@ -1,0 +1,398 @@
+/* tests/fuzz/fuzz_session.c - libFuzzer target: a stateful TCP session,
+ * the way lwIP's fuzz3 and smoltcp's targets work.
+ *
+ * The stack starts with a listener on port 80 (backlog 4), a connection
+ * from the peer on it already ESTABLISHED (SYN with MSS, SACK-permitted and
+ * window scale; SYN-ACK; ACK), a connect of ours to the peer's port 5000 in
+ * SYN-SENT, and a UDP socket on port 53; rings are 4 KiB, so windows fill
+ * and open. The input is then a program of records, each an opcode byte
+ * and its arguments (fz_in: missing bytes read as 0):
+ *   0 time step: the clock moves on (ms, or seconds), every timer due on
+ *     the way runs (retransmission, persist, delayed ACK, keepalive,
+ *     TIME-WAIT, ARP, reassembly);
+ *   1 a raw frame from the wire;
+ *   2 a template TCP segment to a live TCB (any state, chosen by index in
+ *     the TCB list), a new 4-tuple to the listener, or a closed port: the
+ *     fuzzer picks the flags, seq relative to RCV.NXT, ack relative to
+ *     SND.UNA or SND.MAX, window, urgent pointer, options (raw bytes, SYN
+ *     options, or SACK blocks relative to SND.UNA) and payload length, so it
+ *     gets past the 4-tuple and sequence checks into every state,
+ *     reassembly and SACK;
+ *   3 an application call on one of 8 handles: send N bytes, read up to N,
+ *     shutdown, close, abort, options (Nagle, keepalive with short timers),
+ *     the zero-copy calls, or a new connect;
+ *   4 listener: stop listening, or listen again;
+ *   5 UDP: a datagram from the peer to some port, or a send or read of ours;
+ *   6 an IPv4 datagram or fragment template (any protocol, id, flags and
+ *     offset) with fuzzed payload;
+ *   7 ARP from the peer (request or reply, maybe a new MAC).
+ * After every record the invariants of fz_check.c are checked (abort on a
+ * break); at the end the handles are closed and the stack destroyed, and
+ * LeakSanitizer sees that every byte came back. Checksums are not verified
+ * in this build (TS_FUZZ_NO_CKSUM), so raw and mutated frames get through.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "arp/arp_wire.h"
+#include "core/bytes.h"
+#include "tcp/tcp_conn.h"
+#include "tests/fuzz/fz.h"
+#include "udp/udp.h"
+
+#define FS_SLOTS 8
+#define FS_RECORDS 300              /* records per input at most */
+#define FS_BUF 4096                 /* TCP rings */
+#define FS_LPORT 80
+#define FS_PEER_PORT 5000
+#define FS_EST_SPORT 40000
+#define FS_PEER_ISS 1000u
+
+struct fs {
+    struct fz_env e;
+    struct tcp_listener *l;
+    struct tcp_conn *slot[FS_SLOTS];
+    struct udp_sock *u;
+};
+
+static void fs_conn_event(void *ctx, struct tcp_conn *c, unsigned ev)
+{
+    (void)ctx;
+    (void)c;
+    (void)ev;
+}
+
+/* Accept what the listener offers while a handle is free. */
+static void fs_accept_event(void *ctx, struct tcp_conn *c, unsigned ev)
+{
+    struct fs *f = ctx;
+    (void)c;
+    if (!(ev & TCP_EV_ACCEPT) || !f->l)
+        return;
+    for (int i = 0; i < FS_SLOTS && f->l->accept_head; i++) {
+        if (f->slot[i])
+            continue;
+        f->slot[i] = tcp_accept(f->l, fs_conn_event, f);
+    }
+}
+
+static void fs_udp_event(void *ctx, struct udp_sock *s, unsigned ev)
+{
+    (void)ctx;
+    (void)s;
+    (void)ev;
+}
+
+/* ---- set-up ------------------------------------------------------------- */
+
+static const uint8_t fs_syn_opts[] = {
+    2, 4, 0x05, 0xb4,               /* MSS 1460 */
+    1, 3, 3, 7,                     /* NOP, window scale 7 */
+    4, 2, 1, 1,                     /* SACK permitted, NOP, NOP */
+};
+
+static void fs_listen(struct fs *f)
+{
+    int err = 0;
+    f->l = tcp_listen(&f->e.s.tcp, 0, FS_LPORT, 4, fs_accept_event, f, &err);
+    if (!f->l)
+        fz_fail("fuzz_session: listen", err, 0);
+}
+
+/* The peer opens a connection to the listener: SYN, our SYN-ACK, ACK. */
+static void fs_establish(struct fs *f)
+{
+    uint8_t fr[FZ_FRAME_MAX];
+    struct fz_tcp t = { .sport = FS_EST_SPORT, .dport = FS_LPORT,
+                        .seq = FS_PEER_ISS, .flags = TCP_SYN, .wnd = 65535,
+                        .opts = fs_syn_opts, .optlen = sizeof fs_syn_opts };
+    fz_send(&f->e, fr, fz_tcp_frame(fr, &t));
+    struct tcp_conn *c = tcp_conn_find(&f->e.s.tcp, FZ_MY_IP, FS_LPORT,
+                                       FZ_PEER_IP, FS_EST_SPORT);
+    if (!c)
+        fz_fail("fuzz_session: no SYN-RECEIVED TCB", 0, 0);
+    t = (struct fz_tcp){ .sport = FS_EST_SPORT, .dport = FS_LPORT,
+                         .seq = FS_PEER_ISS + 1, .ack = c->iss + 1,
+                         .flags = TCP_ACK, .wnd = 1024 };
+    fz_send(&f->e, fr, fz_tcp_frame(fr, &t));
+    if (!f->slot[0] || tcp_conn_state(f->slot[0]) != TCP_ESTABLISHED)
+        fz_fail("fuzz_session: handshake", 0, 0);
+}
+
+static void fs_setup(struct fs *f)
+{
+    memset(f, 0, sizeof *f);
+    fz_env_init(&f->e, FS_BUF, 1, 0);
+    fs_listen(f);
+    fs_establish(f);
+    int err = 0;
+    f->slot[1] = tcp_connect(&f->e.s.tcp, 0, FZ_PEER_IP, FS_PEER_PORT,
+                             fs_conn_event, f, f->e.now, &err);
+    f->u = udp_open(&f->e.s.udp, 4096, fs_udp_event, f);
+    if (!f->slot[1] || !f->u || udp_bind(f->u, 0, 53) < 0)
+        fz_fail("fuzz_session: set-up", err, 0);
+    fz_drain(&f->e);
+}
+
+static void fs_teardown(struct fs *f)
+{
+    for (int i = 0; i < FS_SLOTS; i++)
+        if (f->slot[i])
+            tcp_close(f->slot[i], f->e.now);
+    if (f->l)
+        tcp_unlisten(f->l);
+    udp_close(f->u);
+    fz_drain(&f->e);
+    fz_check(&f->e);
+    fz_env_free(&f->e);
+}
+
+/* ---- records ------------------------------------------------------------ */
+
+static void fs_time(struct fs *f, struct fz_in *in)
+{
+    uint16_t v = fz_u16(in);
+    uint64_t ms = (v & 0x8000) ? (uint64_t)(v & 0x7fff) * 1000 : v;
+    fz_advance(&f->e, ms);
+}
+
+static void fs_raw(struct fs *f, struct fz_in *in)
+{
+    uint8_t fr[FZ_FRAME_MAX];
+    size_t want = fz_u16(in) % (FZ_FRAME_MAX + 1);
+    fz_send(&f->e, fr, fz_bytes(in, fr, want));
+}
+
+/* The TCB at index k of the layer's list (k modulo their number). */
+static struct tcp_conn *fs_tcb(struct fs *f, unsigned k)
+{
+    unsigned n = 0;
+    for (struct tcp_conn *c = f->e.s.tcp.all; c; c = c->next)
+        n++;
+    if (n == 0)
+        return NULL;
+    struct tcp_conn *c = f->e.s.tcp.all;
+    for (k %= n; k > 0; k--)
+        c = c->next;
+    return c;
+}
+
+/* Options for a template: raw bytes, SYN options, or SACK blocks. */
+static size_t fs_opts(struct fz_in *in, const struct tcp_conn *c,
+                      uint8_t *o)
+{
+    uint8_t mode = fz_u8(in);
+    switch (mode % 4) {
+    case 0:
+        return fz_bytes(in, o, fz_u8(in) % 41);
+    case 1:
+        memcpy(o, fs_syn_opts, sizeof fs_syn_opts);
+        store_be16(o + 2, fz_u16(in));          /* MSS */
+        o[7] = fz_u8(in);                       /* shift */
+        return sizeof fs_syn_opts;
+    case 2: {
+        unsigned nb = 1 + (mode >> 2) % 4;
+        uint32_t base = c ? c->snd_una : 0;
+        o[0] = 1;
+        o[1] = 1;
+        o[2] = TCP_OPT_SACK;
+        o[3] = (uint8_t)(2 + 8 * nb);
+        for (unsigned i = 0; i < nb; i++) {
+            uint32_t l = base + fz_u16(in);
+            store_be32(o + 4 + 8 * i, l);
+            store_be32(o + 8 + 8 * i, l + fz_u16(in));
+        }
+        return 4 + 8 * nb;
+    }
+    default:
+        return 0;
+    }
+}
+
+static void fs_template(struct fs *f, struct fz_in *in)
+{
+    uint8_t tgt = fz_u8(in), opts[40], fr[FZ_FRAME_MAX];
+    struct fz_tcp t = { .flags = fz_u8(in) };
+    int16_t dseq = (int16_t)fz_u16(in), dack = (int16_t)fz_u16(in);
+    t.wnd = fz_u16(in);
+    t.urp = (tgt & 0x40) ? fz_u16(in) : 0;
+    struct tcp_conn *c = NULL;
+    switch (tgt & 0x30) {
+    case 0x00:
+    case 0x10:
+        c = fs_tcb(f, tgt & 0x0f);
+        break;
+    case 0x20:                      /* a new peer port, to the listener */
+        t.sport = (uint16_t)(FS_EST_SPORT + 1 + (tgt & 0x0f));
+        t.dport = FS_LPORT;
+        break;
+    default:                        /* a port nobody listens on */
+        t.sport = FS_EST_SPORT;
+        t.dport = (uint16_t)(81 + (tgt & 0x0f));
+        break;
+    }
+    if (c) {
+        t.sport = c->rport;
+        t.dport = c->lport;
+        t.seq = (c->state == TCP_SYN_SENT ? FS_PEER_ISS : c->rcv_nxt) +
+                (uint32_t)dseq;
+        t.ack = ((tgt & 0x80) ? c->snd_max : c->snd_una) + (uint32_t)dack;
+    } else {
+        t.seq = FS_PEER_ISS + (uint32_t)dseq * 4096u;
+        t.ack = (uint32_t)dack;
+    }
+    t.optlen = fs_opts(in, c, opts);
+    t.opts = opts;
+    t.len = fz_u16(in) % 1461;
+    fz_send(&f->e, fr, fz_tcp_frame(fr, &t));
+}
+
+static void fs_call_io(struct fs *f, int i, unsigned call, struct fz_in *in)
+{
+    static uint8_t buf[FS_BUF * 2];
+    struct tcp_conn *c = f->slot[i];
+    size_t n = fz_u16(in) % sizeof buf;
+    struct iovec iov[2];
+    int k;
+    switch (call) {
+    case 0:
+        memset(buf, 'x', n);
+        tcp_send(c, buf, n, f->e.now);
+        break;
+    case 1:
+        tcp_recv(c, buf, n, f->e.now);
+        break;
+    case 2:
+        if ((k = tcp_send_room(c, iov)) > 0)
+            tcp_send_commit(c, (uint32_t)(n < iov[0].iov_len ? n
+                                          : iov[0].iov_len), f->e.now);
+        break;
+    default:
+        if ((k = tcp_recv_data(c, iov)) > 0)
+            tcp_recv_consume(c, (uint32_t)(n < iov[0].iov_len ? n
+                                           : iov[0].iov_len), f->e.now);
+        break;
+    }
+}
+
+static void fs_call(struct fs *f, struct fz_in *in)
+{
+    uint8_t b = fz_u8(in);
+    int i = b % FS_SLOTS;
+    unsigned call = (unsigned)(b >> 3) % 10;
+    struct tcp_conn *c = f->slot[i];
+    if (!c) {
+        int err = 0;
+        if (call == 9)
+            f->slot[i] = tcp_connect(&f->e.s.tcp, 0, FZ_PEER_IP,
+                                     (uint16_t)(FS_PEER_PORT + fz_u8(in) % 4),
+                                     fs_conn_event, f, f->e.now, &err);
+        return;
+    }
+    switch (call) {
+    case 4:
+        tcp_shutdown(c, f->e.now);
+        break;
+    case 5:
+        tcp_close(c, f->e.now);
+        f->slot[i] = NULL;
+        break;
+    case 6:
+        tcp_abort(c, f->e.now);
+        f->slot[i] = NULL;
+        break;
+    case 7:
+        tcp_set_nodelay(c, fz_u8(in) & 1);
+        break;
+    case 8:
+        tcp_set_keepalive_params(c, 1000, 500, 2);
+        tcp_set_keepalive(c, fz_u8(in) & 1);
+        break;
+    case 9:
+        break;
+    default:
+        fs_call_io(f, i, call, in);
+        break;
+    }
+    fz_drain(&f->e);
+}
+
+static void fs_listener(struct fs *f)
+{
+    if (f->l) {
+        tcp_unlisten(f->l);
+        f->l = NULL;
+    } else {
+        fs_listen(f);
+    }
+    fz_drain(&f->e);
+}
+
+static void fs_udp(struct fs *f, struct fz_in *in)
+{
+    uint8_t op = fz_u8(in), buf[1500], fr[FZ_FRAME_MAX];
+    size_t n = fz_u16(in) % 1473;
+    if (op % 3 == 0) {
+        uint8_t dg[1500];
+        store_be16(dg, fz_u16(in));                     /* source port */
+        store_be16(dg + 2, (op & 0x80) ? 53 : fz_u16(in));
+        store_be16(dg + 4, (uint16_t)(n + 8));
+        store_be16(dg + 6, 0);
+        memset(dg + 8, 'u', n);
+        fz_send(&f->e, fr, fz_ip_frame(fr, FZ_PEER_IP, FZ_MY_IP, 17, 1, 0,
+                                       dg, n + 8));
+    } else if (op % 3 == 1) {
+        memset(buf, 'v', n);
+        udp_sendto(f->u, buf, n, FZ_PEER_IP, 7, f->e.now);
+        fz_drain(&f->e);
+    } else {
+        udp_recvfrom(f->u, buf, n, NULL, NULL);
+    }
+}
+
+static void fs_ip(struct fs *f, struct fz_in *in)
+{
+    uint8_t proto = fz_u8(in), pl[FZ_FRAME_MAX], fr[FZ_FRAME_MAX];
+    uint16_t id = fz_u16(in), frag = fz_u16(in);
+    size_t n = fz_bytes(in, pl, fz_u16(in) % 1481);
+    fz_send(&f->e, fr, fz_ip_frame(fr, FZ_PEER_IP, FZ_MY_IP, proto, id, frag,
+                                   pl, n));
+}
+
+static void fs_arp(struct fs *f, struct fz_in *in)
+{
+    uint8_t op = fz_u8(in), mac[6], fr[64];
+    static const uint8_t zero[6];
+    memcpy(mac, fz_peer_mac, 6);
+    mac[5] = (op & 0x80) ? fz_u8(in) : mac[5];
+    uint32_t spa = (op & 0x40) ? TS_IP4(10, 0, 0, fz_u8(in)) : FZ_PEER_IP;
+    fz_send(&f->e, fr, fz_arp_frame(fr, (op & 1) ? ARP_OP_REPLY
+                                                 : ARP_OP_REQUEST,
+                                    mac, spa, zero, FZ_MY_IP));
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static struct fs f;
+    struct fz_in in = { data, size };
+    fs_setup(&f);
+    fz_check(&f.e);
+    for (int r = 0; r < FS_RECORDS && in.n > 0; r++) {
+        switch (fz_u8(&in) % 8) {
+        case 0: fs_time(&f, &in); break;
+        case 1: fs_raw(&f, &in); break;
+        case 2: fs_template(&f, &in); break;
+        case 3: fs_call(&f, &in); break;
+        case 4: fs_listener(&f); break;
+        case 5: fs_udp(&f, &in); break;
+        case 6: fs_ip(&f, &in); break;
+        default: fs_arp(&f, &in); break;
+        }
+        fz_check(&f.e);
+    }
+    fs_teardown(&f);
+    return 0;
+}
