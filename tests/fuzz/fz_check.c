@@ -5,7 +5,8 @@
  * - buffer pool: the buffers in use are exactly those held by ARP queues
  *   and reassembly slots (no frame is in flight between steps);
  * - ARP: every queue's length is its count and at most ARP_QUEUE_MAX;
- * - reassembly: each slot's counts within a datagram's bounds;
+ * - reassembly: each slot's counts within a datagram's bounds, and none
+ *   older than the time-out;
  * - the connection table: conns_now and conns_time_wait match a walk of
  *   the list, the list's links agree, every TCB is found under its own
  *   4-tuple, the hash chains hold exactly the listed TCBs;
@@ -49,8 +50,9 @@ static uint64_t fz_check_arp(const struct arp_layer *arp)
     return held;
 }
 
-/* Buffers held by reassembly slots. */
-static uint64_t fz_check_reass(const struct ipv4_reass *r)
+/* Buffers held by reassembly slots. The timers have run at now, so none
+ * is older than the time-out. */
+static uint64_t fz_check_reass(const struct ipv4_reass *r, uint64_t now)
 {
     uint64_t held = 0;
     for (unsigned i = 0; i < IPV4_REASS_SLOTS; i++) {
@@ -65,6 +67,9 @@ static uint64_t fz_check_reass(const struct ipv4_reass *r)
                   "reass total < high", s->total, s->high);
         fz_expect(s->hdr_len <= IPV4_HLEN_MAX && s->quote_len <= sizeof s->hdr,
                   "reass header lengths", s->hdr_len, s->quote_len);
+        fz_expect(s->started + IPV4_REASS_TIMEOUT_MS > now,
+                  "reass slot outlived the time-out", (long)(now - s->started),
+                  0);
     }
     return held;
 }
@@ -159,7 +164,7 @@ static void fz_check_tcp(struct tcp_layer *t)
 void fz_check(struct fz_env *e)
 {
     struct stack *s = &e->s;
-    uint64_t held = fz_check_arp(&s->arp) + fz_check_reass(&s->ip.reass);
+    uint64_t held = fz_check_arp(&s->arp) + fz_check_reass(&s->ip.reass, e->now);
     fz_expect(s->pool.stats.in_use == held,
               "pool: buffers in use != buffers held",
               (long)s->pool.stats.in_use, (long)held);
