@@ -146,7 +146,7 @@ static void fz_check_l4(const uint8_t *ip, const struct ipv4_hdr *h)
 }
 
 /* Every frame the stack emits must be well formed, whatever it was fed. */
-static void fz_check_out(const uint8_t *f, size_t len)
+void fz_check_frame(const uint8_t *f, size_t len)
 {
     struct eth_hdr eh;
     if (len > FZ_FRAME_MAX || eth_parse(f, len, &eh) < 0)
@@ -184,7 +184,7 @@ unsigned fz_drain(struct fz_env *e)
                            .cap = sizeof buf };
         if (netdev_recv(e->peer, &pb) != 1)
             break;
-        fz_check_out(buf, pb.len);
+        fz_check_frame(buf, pb.len);
         n++;
     }
     e->frames_out += n;

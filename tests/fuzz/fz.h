@@ -14,7 +14,8 @@
  * A struct fz_in reads the fuzzer's bytes: past the end every read gives 0,
  * so any input is a valid program.
  * Entry points: fz_u8, fz_u16, fz_u32, fz_bytes, fz_env_init, fz_env_free,
- * fz_send, fz_drain, fz_advance, fz_check, fz_fail, fz_ip_frame,
+ * fz_send, fz_drain, fz_advance, fz_check, fz_check_stack, fz_check_frame,
+ * fz_fail, fz_ip_frame,
  * fz_tcp_frame, fz_arp_frame.
  */
 #ifndef TS_TESTS_FUZZ_FZ_H
@@ -73,6 +74,10 @@ unsigned fz_drain(struct fz_env *e);
 void fz_advance(struct fz_env *e, uint64_t ms);
 /* Every invariant of fz_check.c; abort()s when one breaks. */
 void fz_check(struct fz_env *e);
+/* The same for any stack whose timers last ran at now. */
+void fz_check_stack(struct stack *s, uint64_t now);
+/* Check one frame a stack sent (fz_drain does it for each); aborts. */
+void fz_check_frame(const uint8_t *frame, size_t len);
 /* Report a broken invariant and abort(). */
 void fz_fail(const char *what, long a, long b);
 

@@ -161,12 +161,16 @@ static void fz_check_tcp(struct tcp_layer *t)
     fz_check_listeners(t);
 }
 
-void fz_check(struct fz_env *e)
+void fz_check_stack(struct stack *s, uint64_t now)
 {
-    struct stack *s = &e->s;
-    uint64_t held = fz_check_arp(&s->arp) + fz_check_reass(&s->ip.reass, e->now);
+    uint64_t held = fz_check_arp(&s->arp) + fz_check_reass(&s->ip.reass, now);
     fz_expect(s->pool.stats.in_use == held,
               "pool: buffers in use != buffers held",
               (long)s->pool.stats.in_use, (long)held);
     fz_check_tcp(&s->tcp);
+}
+
+void fz_check(struct fz_env *e)
+{
+    fz_check_stack(&e->s, e->now);
 }
