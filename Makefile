@@ -2,12 +2,15 @@
 #
 #   make               library, tools and tests (build/)
 #   make check         every test: layers, unit (gcc, clang, ASan+UBSan),
-#                      integration (root: run; else SKIP)
+#                      the fuzz targets (30 s each), integration (root:
+#                      run; else SKIP)
 #   make unit          unit tests only
 #   make clang         build everything with clang (build/clang/), run unit
 #   make integration   integration tests only (private network namespaces)
 #   make asan          unit tests under AddressSanitizer + UBSan (build/asan/)
 #   make check-layers  fail if a file includes a higher layer (DESIGN.md §2)
+#   make fuzz          every libFuzzer target of tests/fuzz/ for FUZZ_TIME
+#                      seconds (30) under ASan + UBSan (build/fuzz/)
 #   make install       programs, libraries, headers, pkg-config file and man
 #                      pages under PREFIX (/usr/local), below DESTDIR if set
 #   make uninstall     remove what make install puts there
@@ -116,6 +119,8 @@ integration: $(TOOLS) $(ITEST_BIN)
 check: all check-layers
 	@echo "== unit tests (gcc)"
 	$(UNIT)
+	@echo "== fuzz targets (libFuzzer, ASan + UBSan, 30 s each)"
+	$(MAKE) --no-print-directory fuzz
 	@echo "== install and uninstall"
 	$(MAKE) --no-print-directory check-install
 	@echo "== unit tests (clang)"
