@@ -437,6 +437,11 @@ static void tcp_in_fin(struct tcp_conn *c, const struct tcp_seg *s)
     if (s->h.seq + s->len != c->rcv_nxt)
         return;
     c->rcv_nxt++;
+    /* Data held past a gap lies beyond the peer's own end of stream: it
+     * can never be part of it. Forget it (Linux's tcp_fin() drops it too),
+     * or its ranges would stand at RCV.NXT for ever and go on being
+     * SACKed. Found by fuzz_session. */
+    c->ooo.n = 0;
     c->flags |= TCP_F_EOF | TCP_F_ACK_NOW;
     tcp_conn_event(c, TCP_EV_EOF | TCP_EV_READABLE);
     switch (c->state) {
