@@ -18,25 +18,30 @@
  *     options, or SACK blocks relative to SND.UNA) and payload length, so it
  *     gets past the 4-tuple and sequence checks into every state,
  *     reassembly and SACK;
- *   3 an application call on one of 8 handles: send N bytes, read up to N,
- *     shutdown, close, abort, options (Nagle, keepalive with short timers),
- *     the zero-copy calls, or a new connect;
+ *   3 an application call on one of 8 handles: send N bytes, read up to N
+ *     (both also the zero-copy way), shutdown, close, abort, options
+ *     (Nagle, keepalive with short timers), or a new connect on a free one;
  *   4 listener: stop listening, or listen again;
  *   5 UDP: a datagram from the peer to some port, or a send or read of ours;
  *   6 an IPv4 datagram or fragment template (any protocol, id, flags and
  *     offset) with fuzzed payload;
  *   7 ARP from the peer (request or reply, maybe a new MAC).
  * After every record the invariants of fz_check.c are checked (abort on a
- * break); at the end the handles are closed and the stack destroyed, and
+ * break), and all along the data oracle (fs_pat) checks every byte read and
+ * every byte sent; at the end the handles are closed and the stack destroyed, and
  * LeakSanitizer sees that every byte came back. Checksums are not verified
  * in this build (TS_FUZZ_NO_CKSUM), so raw and mutated frames get through.
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "arp/arp_wire.h"
 #include "core/bytes.h"
+#include "eth/eth_wire.h"
+#include "ipv4/ipv4_wire.h"
 #include "tcp/tcp_conn.h"
 #include "tests/fuzz/fz.h"
 #include "udp/udp.h"
@@ -53,8 +58,58 @@ struct fs {
     struct fz_env e;
     struct tcp_listener *l;
     struct tcp_conn *slot[FS_SLOTS];
+    uint32_t tx_off[FS_SLOTS];      /* bytes the application queued */
+    uint32_t rx_off[FS_SLOTS];      /* bytes it read */
     struct udp_sock *u;
+    int tainted;                    /* a raw frame may have carried TCP data */
 };
+
+/* The data oracle. Every byte the peer sends (fz_tcp_frame) is the low
+ * byte of its own sequence number, and every byte our application writes
+ * is fs_pat of its offset in the stream; so each byte the application
+ * reads, and each byte the stack puts on the wire, can be checked where it
+ * stands: reassembly, the rings, SACK recovery and retransmission must
+ * never move, lose or invent a byte. (Raw frames carry anything: after
+ * one, reads are no longer checked.) */
+static uint8_t fs_pat(uint32_t off)
+{
+    return (uint8_t)(off * 7u + (off >> 8) + 3u);
+}
+
+static void fs_check_read(struct fs *f, int i, const uint8_t *p, size_t n)
+{
+    const struct tcp_conn *c = f->slot[i];
+    for (size_t k = 0; k < n && !f->tainted; k++)
+        if (p[k] != (uint8_t)(c->irs + 1 + f->rx_off[i] + k))
+            fz_fail("read a byte that is not the peer's at that place",
+                    (long)(f->rx_off[i] + k), p[k]);
+    f->rx_off[i] += (uint32_t)n;
+}
+
+/* Every data segment the stack sends carries the application's bytes at
+ * the offsets its sequence number says. */
+static void fs_tap(void *ctx, const uint8_t *fr, size_t len)
+{
+    struct fs *f = ctx;
+    struct tcp_hdr th;
+    const uint8_t *ip = fr + ETH_HLEN;
+    if (len < ETH_HLEN + IPV4_HLEN || load_be16(fr + 12) != ETH_TYPE_IPV4 ||
+        ip[9] != IPV4_PROTO_TCP || (load_be16(ip + 6) & 0x3fff))
+        return;
+    size_t hl = (size_t)(ip[0] & 0x0f) * 4, tot = load_be16(ip + 2);
+    if (tcp_parse(ip + hl, tot - hl, &th) != TCP_OK || tot - hl == th.hlen)
+        return;
+    struct tcp_conn *c = tcp_conn_find(&f->e.s.tcp, load_be32(ip + 12),
+                                       th.sport, load_be32(ip + 16), th.dport);
+    uint32_t off = th.seq - (c ? c->iss + 1 : 0);
+    if (!c || (int32_t)off < 0)
+        return;                     /* gone already; a probe below SND.UNA */
+    const uint8_t *p = ip + hl + th.hlen;
+    for (size_t k = 0; k < tot - hl - th.hlen; k++)
+        if (p[k] != fs_pat(off + (uint32_t)k))
+            fz_fail("sent a byte the application did not write there",
+                    (long)(off + k), p[k]);
+}
 
 static void fs_conn_event(void *ctx, struct tcp_conn *c, unsigned ev)
 {
@@ -74,6 +129,7 @@ static void fs_accept_event(void *ctx, struct tcp_conn *c, unsigned ev)
         if (f->slot[i])
             continue;
         f->slot[i] = tcp_accept(f->l, fs_conn_event, f);
+        f->tx_off[i] = f->rx_off[i] = 0;
     }
 }
 
@@ -124,6 +180,8 @@ static void fs_setup(struct fs *f)
 {
     memset(f, 0, sizeof *f);
     fz_env_init(&f->e, FS_BUF, 1, 0);
+    f->e.tap = fs_tap;
+    f->e.tap_ctx = f;
     fs_listen(f);
     fs_establish(f);
     int err = 0;
@@ -161,6 +219,7 @@ static void fs_raw(struct fs *f, struct fz_in *in)
 {
     uint8_t fr[FZ_FRAME_MAX];
     size_t want = fz_u16(in) % (FZ_FRAME_MAX + 1);
+    f->tainted = 1;
     fz_send(&f->e, fr, fz_bytes(in, fr, want));
 }
 
@@ -248,71 +307,80 @@ static void fs_template(struct fs *f, struct fz_in *in)
     fz_send(&f->e, fr, fz_tcp_frame(fr, &t));
 }
 
-static void fs_call_io(struct fs *f, int i, unsigned call, struct fz_in *in)
+static void fs_send(struct fs *f, int i, size_t n)
 {
     static uint8_t buf[FS_BUF * 2];
     struct tcp_conn *c = f->slot[i];
-    size_t n = fz_u16(in) % sizeof buf;
     struct iovec iov[2];
-    int k;
-    switch (call) {
-    case 0:
-        memset(buf, 'x', n);
-        tcp_send(c, buf, n, f->e.now);
-        break;
-    case 1:
-        tcp_recv(c, buf, n, f->e.now);
-        break;
-    case 2:
-        if ((k = tcp_send_room(c, iov)) > 0)
-            tcp_send_commit(c, (uint32_t)(n < iov[0].iov_len ? n
-                                          : iov[0].iov_len), f->e.now);
-        break;
-    default:
-        if ((k = tcp_recv_data(c, iov)) > 0)
-            tcp_recv_consume(c, (uint32_t)(n < iov[0].iov_len ? n
-                                           : iov[0].iov_len), f->e.now);
-        break;
+    for (size_t k = 0; k < n; k++)
+        buf[k] = fs_pat(f->tx_off[i] + (uint32_t)k);
+    if (!(n & 1)) {
+        ssize_t r = tcp_send(c, buf, n, f->e.now);
+        f->tx_off[i] += r > 0 ? (uint32_t)r : 0;
+    } else if (tcp_send_room(c, iov) > 0) {     /* the zero-copy way */
+        uint32_t k = (uint32_t)(n < iov[0].iov_len ? n : iov[0].iov_len);
+        memcpy(iov[0].iov_base, buf, k);
+        tcp_send_commit(c, k, f->e.now);
+        f->tx_off[i] += k;
+    }
+}
+
+static void fs_recv(struct fs *f, int i, size_t n)
+{
+    static uint8_t buf[FS_BUF * 2];
+    struct tcp_conn *c = f->slot[i];
+    struct iovec iov[2];
+    if (!(n & 1)) {
+        ssize_t r = tcp_recv(c, buf, n, f->e.now);
+        if (r > 0)
+            fs_check_read(f, i, buf, (size_t)r);
+    } else if (tcp_recv_data(c, iov) > 0) {     /* the zero-copy way */
+        uint32_t k = (uint32_t)(n < iov[0].iov_len ? n : iov[0].iov_len);
+        fs_check_read(f, i, iov[0].iov_base, k);
+        tcp_recv_consume(c, k, f->e.now);
     }
 }
 
 static void fs_call(struct fs *f, struct fz_in *in)
 {
     uint8_t b = fz_u8(in);
-    int i = b % FS_SLOTS;
-    unsigned call = (unsigned)(b >> 3) % 10;
+    int i = b % FS_SLOTS, err = 0;
     struct tcp_conn *c = f->slot[i];
     if (!c) {
-        int err = 0;
-        if (call == 9)
-            f->slot[i] = tcp_connect(&f->e.s.tcp, 0, FZ_PEER_IP,
-                                     (uint16_t)(FS_PEER_PORT + fz_u8(in) % 4),
-                                     fs_conn_event, f, f->e.now, &err);
+        f->slot[i] = tcp_connect(&f->e.s.tcp, 0, FZ_PEER_IP,
+                                 (uint16_t)(FS_PEER_PORT + (b >> 3) % 4),
+                                 fs_conn_event, f, f->e.now, &err);
+        f->tx_off[i] = f->rx_off[i] = 0;
+        fz_drain(&f->e);
         return;
     }
-    switch (call) {
-    case 4:
+    switch ((b >> 3) % 8) {
+    case 0:
+        fs_send(f, i, fz_u16(in) % (FS_BUF * 2));
+        break;
+    case 1:
+        fs_recv(f, i, fz_u16(in) % (FS_BUF * 2));
+        break;
+    case 2:
         tcp_shutdown(c, f->e.now);
         break;
-    case 5:
+    case 3:
         tcp_close(c, f->e.now);
         f->slot[i] = NULL;
         break;
-    case 6:
+    case 4:
         tcp_abort(c, f->e.now);
         f->slot[i] = NULL;
         break;
-    case 7:
-        tcp_set_nodelay(c, fz_u8(in) & 1);
+    case 5:
+        tcp_set_nodelay(c, (b >> 6) & 1);
         break;
-    case 8:
+    case 6:
         tcp_set_keepalive_params(c, 1000, 500, 2);
-        tcp_set_keepalive(c, fz_u8(in) & 1);
-        break;
-    case 9:
+        tcp_set_keepalive(c, (b >> 6) & 1);
         break;
     default:
-        fs_call_io(f, i, call, in);
+        fs_recv(f, i, FS_BUF * 2);              /* read all, like a reader */
         break;
     }
     fz_drain(&f->e);
@@ -355,6 +423,7 @@ static void fs_ip(struct fs *f, struct fz_in *in)
 {
     uint8_t proto = fz_u8(in), pl[FZ_FRAME_MAX], fr[FZ_FRAME_MAX];
     uint16_t id = fz_u16(in), frag = fz_u16(in);
+    f->tainted |= proto == IPV4_PROTO_TCP;
     size_t n = fz_bytes(in, pl, fz_u16(in) % 1481);
     fz_send(&f->e, fr, fz_ip_frame(fr, FZ_PEER_IP, FZ_MY_IP, proto, id, frag,
                                    pl, n));
@@ -372,6 +441,27 @@ static void fs_arp(struct fs *f, struct fz_in *in)
                                     mac, spa, zero, FZ_MY_IP));
 }
 
+/* FS_TRACE=1 in the environment: each record and every TCB after it on
+ * stderr, to read a crash's story. */
+static void fs_trace(struct fs *f, int r, uint8_t op)
+{
+    static int on = -1;
+    if (on < 0)
+        on = getenv("FS_TRACE") != NULL;
+    if (!on)
+        return;
+    fprintf(stderr, "record %d op %u now %llu\n", r, op,
+            (unsigned long long)f->e.now);
+    for (struct tcp_conn *c = f->e.s.tcp.all; c; c = c->next)
+        fprintf(stderr, "  %u->%u %s una %u nxt %u max %u wnd %u | rcv_nxt %u "
+                "adv %u len %u/%u ooo %u [%u,%u)\n", c->lport, c->rport,
+                tcp_state_name(c->state), c->snd_una - c->iss,
+                c->snd_nxt - c->iss, c->snd_max - c->iss, c->snd_wnd,
+                c->rcv_nxt - c->irs, c->rcv_adv - c->irs, c->rcv.len,
+                c->rcv.cap, c->ooo.n, c->ooo.n ? c->ooo.start[0] - c->irs : 0,
+                c->ooo.n ? c->ooo.end[0] - c->irs : 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -381,7 +471,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fs_setup(&f);
     fz_check(&f.e);
     for (int r = 0; r < FS_RECORDS && in.n > 0; r++) {
-        switch (fz_u8(&in) % 8) {
+        uint8_t op = fz_u8(&in);
+        switch (op % 8) {
         case 0: fs_time(&f, &in); break;
         case 1: fs_raw(&f, &in); break;
         case 2: fs_template(&f, &in); break;
@@ -391,6 +482,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 6: fs_ip(&f, &in); break;
         default: fs_arp(&f, &in); break;
         }
+        fs_trace(&f, r, op % 8);
         fz_check(&f.e);
     }
     fs_teardown(&f);

@@ -185,6 +185,8 @@ unsigned fz_drain(struct fz_env *e)
         if (netdev_recv(e->peer, &pb) != 1)
             break;
         fz_check_frame(buf, pb.len);
+        if (e->tap)
+            e->tap(e->tap_ctx, buf, pb.len);
         n++;
     }
     e->frames_out += n;

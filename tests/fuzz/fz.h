@@ -55,6 +55,10 @@ struct fz_env {
     struct netdev *peer;            /* the target's end of the wire */
     uint64_t now;
     uint64_t frames_out;            /* frames the stack sent (checked) */
+    /* Called with every frame the stack sends, after the checks: a
+     * target's own oracle (NULL: none). */
+    void (*tap)(void *ctx, const uint8_t *frame, size_t len);
+    void *tap_ctx;
 };
 
 /* A stack with 24 small and nlarge large buffers and TCP rings of bufsize
