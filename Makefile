@@ -267,6 +267,27 @@ fuzz-build: $(FUZZ_BINS)
 fuzz: fuzz-build
 	FUZZ_DIR=$(FUZZ_DIR) FUZZ_TIME=$(FUZZ_TIME) \
 	  tests/fuzz/run.sh $(FUZZ_TARGETS)
+# make fuzz-cov: what the corpora reach, measured by llvm-cov. The targets
+# again with clang's source-based coverage (no sanitizers) in
+# build/fuzz/cov/; tests/fuzz/cov.sh runs each once over its corpora
+# (tests/fuzz/corpus/ and build/fuzz/corpus/, so after a campaign it shows
+# the campaign's reach) and prints line, function and region coverage of
+# the stack's sources per target and for all targets together (the
+# per-file table goes to build/fuzz/cov/report.txt).
+FUZZ_COV_DIR := $(FUZZ_DIR)/cov
+FUZZ_COV_CFLAGS := $(CFLAGS_BASE) -O1 -g -DTS_FUZZ_NO_CKSUM \
+	-fprofile-instr-generate -fcoverage-mapping
+FUZZ_COV_BINS := $(patsubst %,$(FUZZ_COV_DIR)/fuzz_%,$(FUZZ_TARGETS))
+.PHONY: fuzz-cov
+$(FUZZ_COV_DIR)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_COV_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+$(FUZZ_COV_DIR)/fuzz_%: $(FUZZ_COV_DIR)/obj/tests/fuzz/fuzz_%.o \
+		$(patsubst $(FUZZ_DIR)/obj/%,$(FUZZ_COV_DIR)/obj/%,$(FUZZ_COMMON_OBJ) \
+		$(FUZZ_TLIB_OBJ) $(FUZZ_LIB_OBJ))
+	$(FUZZ_CC) $(FUZZ_COV_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lpcap -pthread
+fuzz-cov: $(FUZZ_COV_BINS)
+	FUZZ_DIR=$(FUZZ_DIR) tests/fuzz/cov.sh $(FUZZ_TARGETS)
 -include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_COMMON_OBJ:.o=.d) \
 	$(FUZZ_BINS:$(FUZZ_DIR)/%=$(FUZZ_DIR)/obj/tests/fuzz/%.d)
 
