@@ -19,7 +19,7 @@
 
 #define FZ_RX_BUDGET 64
 #define FZ_DRAIN_MAX 4096           /* frames per drain: far above a burst */
-#define FZ_ADVANCE_STEPS 2000       /* timer steps per fz_advance */
+#define FZ_ADVANCE_STEPS 500        /* timer steps per fz_advance */
 
 const uint8_t fz_my_mac[6] = { 0x02, 0x00, 0x0a, 0x00, 0x00, 0x02 };
 const uint8_t fz_peer_mac[6] = { 0x02, 0x00, 0x0a, 0x00, 0x00, 0x01 };
