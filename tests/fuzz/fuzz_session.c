@@ -87,7 +87,9 @@ static void fs_check_read(struct fs *f, int i, const uint8_t *p, size_t n)
 }
 
 /* Every data segment the stack sends carries the application's bytes at
- * the offsets its sequence number says. */
+ * the offsets its sequence number says; no ACK acknowledges more than was
+ * received; a FIN goes only after the application's shutdown or close,
+ * at the end of its data. */
 static void fs_tap(void *ctx, const uint8_t *fr, size_t len)
 {
     struct fs *f = ctx;
@@ -97,13 +99,23 @@ static void fs_tap(void *ctx, const uint8_t *fr, size_t len)
         ip[9] != IPV4_PROTO_TCP || (load_be16(ip + 6) & 0x3fff))
         return;
     size_t hl = (size_t)(ip[0] & 0x0f) * 4, tot = load_be16(ip + 2);
-    if (tcp_parse(ip + hl, tot - hl, &th) != TCP_OK || tot - hl == th.hlen)
+    if (tcp_parse(ip + hl, tot - hl, &th) != TCP_OK)
         return;
     struct tcp_conn *c = tcp_conn_find(&f->e.s.tcp, load_be32(ip + 12),
                                        th.sport, load_be32(ip + 16), th.dport);
-    uint32_t off = th.seq - (c ? c->iss + 1 : 0);
-    if (!c || (int32_t)off < 0)
-        return;                     /* gone already; a probe below SND.UNA */
+    if (!c || (th.flags & TCP_RST))
+        return;                     /* gone already; a reset's numbers */
+    if ((th.flags & TCP_ACK) && c->state != TCP_SYN_SENT &&
+        seq_gt(th.ack, c->rcv_nxt))
+        fz_fail("sent an ACK for data not received", (long)(th.ack - c->rcv_nxt),
+                c->state);
+    if ((th.flags & TCP_FIN) && (!(c->flags & TCP_F_FIN_QUEUED) ||
+                                 th.seq + (tot - hl - th.hlen) != c->fin_seq))
+        fz_fail("sent a FIN the application did not ask for, or misplaced",
+                (long)(c->flags & TCP_F_FIN_QUEUED), (long)(th.seq - c->fin_seq));
+    uint32_t off = th.seq - (c->iss + 1);
+    if ((int32_t)off < 0 || tot - hl == th.hlen)
+        return;                     /* a probe below SND.UNA; no data */
     const uint8_t *p = ip + hl + th.hlen;
     for (size_t k = 0; k < tot - hl - th.hlen; k++)
         if (p[k] != fs_pat(off + (uint32_t)k))
