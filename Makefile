@@ -236,8 +236,9 @@ clean:
 # replayed first) plus build/fuzz/corpus/TARGET/ (what the runs found);
 # a crash, leak, time-out or out-of-memory is written to build/fuzz/ and
 # fails the target (tests/fuzz/run.sh prints one line per target and
-# "fuzz: N passed, N failed"). make fuzz FUZZ_TIME=600 for a campaign;
-# make fuzz FUZZ_TARGETS="frame session" for some targets only.
+# "fuzz: N passed, N failed"). make fuzz FUZZ_TIME=600 for a campaign, or
+# FUZZ_RUNS=10000000 for that many executions per target; make fuzz
+# FUZZ_TARGETS="frame session" for some targets only.
 FUZZ_DIR := build/fuzz
 FUZZ_TIME ?= 30
 FUZZ_TARGETS ?= $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
@@ -265,7 +266,7 @@ $(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/obj/tests/fuzz/fuzz_%.o $(FUZZ_COMMON_OBJ) \
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lpcap -pthread
 fuzz-build: $(FUZZ_BINS)
 fuzz: fuzz-build
-	FUZZ_DIR=$(FUZZ_DIR) FUZZ_TIME=$(FUZZ_TIME) \
+	FUZZ_DIR=$(FUZZ_DIR) FUZZ_TIME=$(FUZZ_TIME) FUZZ_RUNS=$(FUZZ_RUNS) \
 	  tests/fuzz/run.sh $(FUZZ_TARGETS)
 # make fuzz-cov: what the corpora reach, measured by llvm-cov. The targets
 # again with clang's source-based coverage (no sanitizers) in

@@ -251,8 +251,11 @@ size_t fz_tcp_frame(uint8_t *f, const struct fz_tcp *t)
     store_be16(seg + 18, t->urp);
     if (ol)
         memcpy(seg + TCP_HLEN, t->opts, t->optlen < ol ? t->optlen : ol);
+    /* The pattern: each byte is the low byte of its sequence number (a
+     * SYN takes the segment's first number). */
+    uint32_t first = t->seq + !!(t->flags & TCP_SYN);
     for (size_t i = 0; i < t->len; i++)
-        seg[hl + i] = t->data ? t->data[i] : (uint8_t)(t->seq + i);
+        seg[hl + i] = t->data ? t->data[i] : (uint8_t)(first + i);
     size_t n = hl + t->len;
     store_be16(seg + 16, cksum_pseudo(FZ_PEER_IP, FZ_MY_IP, IPV4_PROTO_TCP,
                                       seg, n));

@@ -102,7 +102,8 @@ struct fz_tcp {
     uint16_t wnd, urp;
     const uint8_t *opts;            /* raw option bytes, padded here to 4 */
     size_t optlen;                  /* <= 40 */
-    const uint8_t *data;            /* NULL: a pattern */
+    const uint8_t *data;            /* NULL: each byte the low byte of its
+                                       own sequence number */
     size_t len;
 };
 /* The frame (checksums right); 0 when it would not fit. */

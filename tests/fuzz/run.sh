@@ -3,8 +3,9 @@
 #
 #   tests/fuzz/run.sh TARGET...      (FUZZ_DIR=build/fuzz FUZZ_TIME=30)
 #
-# Each target, build/fuzz/fuzz_TARGET, runs for FUZZ_TIME seconds, one
-# process, niced, from two corpus directories: build/fuzz/corpus/TARGET/
+# Each target, build/fuzz/fuzz_TARGET, runs for FUZZ_TIME seconds (or, with
+# FUZZ_RUNS=N, for N executions, however long they take), one process,
+# niced, from two corpus directories: build/fuzz/corpus/TARGET/
 # (where new inputs go, kept between runs) and tests/fuzz/corpus/TARGET/
 # (the committed seeds and regression inputs: every one is replayed first,
 # so an input that once crashed fails the run if the bug comes back).
@@ -19,6 +20,8 @@ set -u
 cd "$(dirname "$0")/../.." || exit 2
 dir=${FUZZ_DIR:-build/fuzz}
 secs=${FUZZ_TIME:-30}
+limit=(-max_total_time="$secs")
+[ -n "${FUZZ_RUNS:-}" ] && limit=(-runs="$FUZZ_RUNS")
 tmo=${FUZZ_TIMEOUT:-10}
 pass=0
 fail=0
@@ -52,11 +55,13 @@ for t in "$@"; do
     fi
     dict=()
     [ -f "tests/fuzz/$t.dict" ] && dict=("-dict=tests/fuzz/$t.dict")
-    nice -n 10 "$bin" -max_total_time="$secs" -timeout="$tmo" \
+    start=$SECONDS
+    nice -n 10 "$bin" "${limit[@]}" -timeout="$tmo" \
         -rss_limit_mb=2048 -max_len="$(max_len "$t")" -print_final_stats=1 \
         -artifact_prefix="$dir/artifacts/$t-" "${dict[@]}" \
         "$work" "$seeds" >"$log" 2>&1
     rc=$?
+    took=$((SECONDS - start))
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
     cov=$(field cov "$log")
     ft=$(field ft "$log")
@@ -69,7 +74,7 @@ for t in "$@"; do
         pass=$((pass + 1))
     fi
     printf 'fuzz_%s: %s, %s runs in %s s, cov: %s ft: %s, corpus %s\n' \
-        "$t" "$what" "${execs:-0}" "$secs" "${cov:-?}" "${ft:-?}" "${corp:-?}"
+        "$t" "$what" "${execs:-0}" "$took" "${cov:-?}" "${ft:-?}" "${corp:-?}"
     if [ "$rc" -ne 0 ]; then
         grep -m1 -E 'Test unit written to' "$log"
         echo "  (log: $log)"
