@@ -339,6 +339,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int i = 0; i < FC_FDS; i++)
         f.fd[i] = -1;
     fc_stack_new(&f);
+    fz_check_reset();
     uint8_t arp[64];
     static const uint8_t zero[6];
     struct pbuf pb = { .data = arp, .base = arp, .cap = sizeof arp };

@@ -466,12 +466,14 @@ static void fs_trace(struct fs *f, int r, uint8_t op)
             (unsigned long long)f->e.now);
     for (struct tcp_conn *c = f->e.s.tcp.all; c; c = c->next)
         fprintf(stderr, "  %u->%u %s una %u nxt %u max %u wnd %u | rcv_nxt %u "
-                "adv %u len %u/%u ooo %u [%u,%u)\n", c->lport, c->rport,
+                "adv %u len %u/%u ooo %u [%u,%u) | flags %x retries %u "
+                "probes %u timer %lld\n", c->lport, c->rport,
                 tcp_state_name(c->state), c->snd_una - c->iss,
                 c->snd_nxt - c->iss, c->snd_max - c->iss, c->snd_wnd,
                 c->rcv_nxt - c->irs, c->rcv_adv - c->irs, c->rcv.len,
                 c->rcv.cap, c->ooo.n, c->ooo.n ? c->ooo.start[0] - c->irs : 0,
-                c->ooo.n ? c->ooo.end[0] - c->irs : 0);
+                c->ooo.n ? c->ooo.end[0] - c->irs : 0, c->flags, c->retries,
+                c->probes, (long long)(tcp_conn_deadline(c) - f->e.now));
 }
 
 /* An ARP packet (or a raw frame, which may be one) can release frames the

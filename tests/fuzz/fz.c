@@ -68,6 +68,7 @@ void fz_env_init(struct fz_env *e, uint32_t bufsize, unsigned nlarge,
                  int no_arp)
 {
     memset(e, 0, sizeof *e);
+    fz_check_reset();
     struct stack_config cfg;
     stack_config_default(&cfg);
     memcpy(cfg.mac, fz_my_mac, 6);

@@ -14,7 +14,8 @@
  * A struct fz_in reads the fuzzer's bytes: past the end every read gives 0,
  * so any input is a valid program.
  * Entry points: fz_u8, fz_u16, fz_u32, fz_bytes, fz_env_init, fz_env_free,
- * fz_send, fz_drain, fz_advance, fz_check, fz_check_stack, fz_check_frame,
+ * fz_send, fz_drain, fz_advance, fz_check, fz_check_stack, fz_check_reset,
+ * fz_check_frame,
  * fz_fail, fz_ip_frame,
  * fz_tcp_frame, fz_arp_frame.
  */
@@ -80,6 +81,8 @@ void fz_advance(struct fz_env *e, uint64_t ms);
 void fz_check(struct fz_env *e);
 /* The same for any stack whose timers last ran at now. */
 void fz_check_stack(struct stack *s, uint64_t now);
+/* Forget what earlier checks saw (a new stack: fz_env_init calls it). */
+void fz_check_reset(void);
 /* Check one frame a stack sent (fz_drain does it for each); aborts. */
 void fz_check_frame(const uint8_t *frame, size_t len);
 /* Report a broken invariant and abort(). */

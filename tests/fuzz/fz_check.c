@@ -15,7 +15,9 @@
  * - each TCB: SND.UNA <= SND.NXT <= SND.MAX, the send ring holds the bytes
  *   in flight, RCV.NXT <= the advertised edge and the window fits in the
  *   receive ring, out-of-order ranges sorted, disjoint, inside the window,
- *   at most TCP_OOO_MAX, the SACK scoreboard inside [SND.UNA, SND.MAX].
+ *   at most TCP_OOO_MAX, the SACK scoreboard inside [SND.UNA, SND.MAX];
+ *   and none that owes the peer data or a FIN, or that the application
+ *   closed, outlives two hours of the peer's silence.
  */
 #include "tests/fuzz/fz.h"
 
@@ -87,10 +89,56 @@ static void fz_check_ooo(const struct tcp_ooo *o, uint32_t lo, uint32_t hi,
     }
 }
 
-static void fz_check_conn(const struct tcp_conn *c)
+/* Every timer that holds a TCB for a silent peer gives up well within
+ * this: retransmission (max_retries with back-off to rto_max), zero-window
+ * probing, FIN-WAIT-2 and TIME-WAIT (2 MSL). */
+#define FZ_SILENCE_MAX_MS (2 * 3600 * 1000ull)
+
+/* The TCBs that owe the peer something, and since when the peer has
+ * been silent while they did (rebuilt at each check from the live TCBs). */
+#define FZ_OWING_MAX 64
+struct fz_owing {
+    const struct tcp_conn *c;
+    uint32_t iss;
+    uint64_t last_rx, since;
+};
+static struct fz_owing fz_owing[2][FZ_OWING_MAX];
+static unsigned fz_nowing[2], fz_cur;
+
+void fz_check_reset(void)
+{
+    fz_nowing[0] = fz_nowing[1] = 0;
+}
+
+/* A TCB with something to deliver (bytes in the send ring, a FIN not yet
+ * acknowledged), or one the application gave back, must not outlive a
+ * peer that stays silent for FZ_SILENCE_MAX_MS while it does: else a peer
+ * that goes away holds it for ever (DESIGN.md §3.8). */
+static void fz_check_silence(const struct tcp_conn *c, uint64_t now)
+{
+    int owes = c->snd.len > 0 || ((c->flags & TCP_F_FIN_QUEUED) &&
+                                  !(c->flags & TCP_F_FIN_ACKED));
+    if (c->state == TCP_CLOSED || c->state == TCP_LISTEN ||
+        (!owes && !(c->flags & TCP_F_USER_CLOSED)))
+        return;
+    uint64_t since = now;
+    const struct fz_owing *prev = fz_owing[!fz_cur];
+    for (unsigned i = 0; i < fz_nowing[!fz_cur]; i++)
+        if (prev[i].c == c && prev[i].iss == c->iss &&
+            prev[i].last_rx == c->last_rx)
+            since = prev[i].since;
+    if (fz_nowing[fz_cur] < FZ_OWING_MAX)
+        fz_owing[fz_cur][fz_nowing[fz_cur]++] =
+            (struct fz_owing){ c, c->iss, c->last_rx, since };
+    fz_expect(now - since <= FZ_SILENCE_MAX_MS, "TCB outlives a silent peer",
+              (long)((now - since) / 1000), c->state);
+}
+
+static void fz_check_conn(const struct tcp_conn *c, uint64_t now)
 {
     if (c->state == TCP_LISTEN)
         return;                     /* a passive TCB before its SYN-ACK */
+    fz_check_silence(c, now);
     fz_expect(seq_leq(c->snd_una, c->snd_nxt), "SND.UNA > SND.NXT",
               (long)c->snd_una, (long)c->snd_nxt);
     fz_expect(seq_leq(c->snd_nxt, c->snd_max), "SND.NXT > SND.MAX",
@@ -133,8 +181,10 @@ static void fz_check_listeners(const struct tcp_layer *t)
     }
 }
 
-static void fz_check_tcp(struct tcp_layer *t)
+static void fz_check_tcp(struct tcp_layer *t, uint64_t now)
 {
+    fz_cur = !fz_cur;
+    fz_nowing[fz_cur] = 0;
     uint64_t n = 0, tw = 0;
     const struct tcp_conn *prev = NULL;
     for (const struct tcp_conn *c = t->all; c; c = c->next) {
@@ -145,7 +195,7 @@ static void fz_check_tcp(struct tcp_layer *t)
         tw += c->state == TCP_TIME_WAIT;
         fz_expect(tcp_conn_find(t, c->laddr, c->lport, c->raddr, c->rport) == c,
                   "TCB not found under its own 4-tuple", c->lport, c->rport);
-        fz_check_conn(c);
+        fz_check_conn(c, now);
         prev = c;
     }
     fz_expect(n == t->stats.conns_now, "conns_now != TCBs listed", (long)n,
@@ -167,7 +217,7 @@ void fz_check_stack(struct stack *s, uint64_t now)
     fz_expect(s->pool.stats.in_use == held,
               "pool: buffers in use != buffers held",
               (long)s->pool.stats.in_use, (long)held);
-    fz_check_tcp(&s->tcp);
+    fz_check_tcp(&s->tcp, now);
 }
 
 void fz_check(struct fz_env *e)
