@@ -522,6 +522,8 @@ void tcp_conn_input(struct tcp_conn *c, struct tcp_seg *s)
     c->last_rx = c->t->now;
     if (c->flags & TCP_F_KEEPALIVE)
         c->probes = 0;
+    if (c->flags & TCP_F_PERSIST)
+        c->retries = 0;             /* the peer answers the probes */
     switch (c->state) {
     case TCP_CLOSED:
         tcp_reply_rst(c->t, s);     /* a dead TCB the application holds */

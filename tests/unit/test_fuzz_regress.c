@@ -3,6 +3,7 @@
  * two-stack harness (suite `fuzz_regress`). The fuzz input that found each
  * one is kept in tests/fuzz/corpus/TARGET/ too, replayed by make fuzz.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "tests/unit/tcp_harness.h"
@@ -66,4 +67,33 @@ static void test_fin_drops_data_past_it(void)
     th_free(h);
 }
 
-TS_SUITE(fuzz_regress, TS_TEST(test_fin_drops_data_past_it))
+/* fuzz_session: a peer closes its window and goes silent. Zero-window
+ * probing went on for ever, unanswered, holding the connection (and, once
+ * the application closed, an orphan nobody could free). Now max_retries
+ * unanswered probes end it with ETIMEDOUT and a reset; a peer that answers
+ * keeps it open as long as it likes (test_zero_window_long, tcp_timer). */
+static void test_unanswered_probes_give_up(void)
+{
+    struct th *h = th_new(NULL);
+    struct th_conn *a, *b;
+    th_established_pair(h, FR_PORT, &a, &b);
+    b->auto_read = 0;
+    th_send_stream(a, 1024 * 1024, 0);
+    th_advance(h, 5000);
+    CU_ASSERT_FATAL(a->c->flags & TCP_F_PERSIST);
+    uint64_t probes = h->s[TH_A].tcp.stats.zero_window_probes;
+    th_rule_add(h, TH_B_TO_A, 0, 0, -1, 0, 0, TH_DROP);    /* B is gone */
+    th_advance(h, 30 * 60 * 1000);
+    CU_ASSERT_EQUAL(a->n_error, 1);
+    CU_ASSERT_EQUAL(a->err_seen, -ETIMEDOUT);
+    CU_ASSERT_EQUAL(tcp_conn_state(a->c), TCP_CLOSED);
+    CU_ASSERT_EQUAL(h->s[TH_A].tcp.stats.conn_timeout, 1);
+    unsigned sent = (unsigned)(h->s[TH_A].tcp.stats.zero_window_probes - probes);
+    CU_ASSERT(sent >= h->s[TH_A].cfg.tcp.max_retries &&
+              sent <= h->s[TH_A].cfg.tcp.max_retries + 1);
+    h->check_pool = 0;
+    th_free(h);
+}
+
+TS_SUITE(fuzz_regress, TS_TEST(test_fin_drops_data_past_it),
+         TS_TEST(test_unanswered_probes_give_up))
