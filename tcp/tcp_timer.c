@@ -48,6 +48,11 @@ void tcp_timer_rearm(struct tcp_conn *c)
             c->flags |= TCP_F_PERSIST;
             c->probes = 0;
             c->rto_at = now + c->rto;
+        } else if (c->rto_at == TS_NEVER) {
+            /* An ACK of new data stopped the timer (RFC 6298 §5.3) and
+             * left the window shut: probing goes on, or nothing would
+             * ever look at the window again. Found by fuzz_session. */
+            c->rto_at = now + c->rto;
         }
     } else {
         c->rto_at = TS_NEVER;

@@ -95,5 +95,51 @@ static void test_unanswered_probes_give_up(void)
     th_free(h);
 }
 
+/* An ACK from B, written into A: acknowledges up to ack, window 0. */
+static void fr_ack_into_a(struct th *h, const struct th_conn *a, uint32_t ack)
+{
+    struct th_raw r;
+    memset(&r, 0, sizeof r);
+    r.src = TH_B_IP;
+    r.dst = TH_A_IP;
+    r.sport = a->c->rport;
+    r.dport = a->c->lport;
+    r.seq = a->c->rcv_nxt;
+    r.ack = ack;
+    r.flags = TCP_ACK;
+    uint8_t f[TH_FRAME_MAX];
+    th_inject(h, TH_A, f, th_build(f, &r));
+    th_pump(h);
+}
+
+/* fuzz_session: in persist after a time-out (the window shut, SND.NXT
+ * rewound), an ACK of new data that leaves the window shut stopped the
+ * timer (RFC 6298 §5.3) and nothing armed it again: no probe ever went,
+ * and the connection waited for a window update that might never come. */
+static void test_persist_survives_ack_of_new_data(void)
+{
+    struct th *h = th_new(NULL);
+    struct th_conn *a, *b;
+    th_established_pair(h, FR_PORT, &a, &b);
+    th_rule_add(h, TH_B_TO_A, 0, 0, -1, 0, 0, TH_DROP);    /* B's own: lost */
+    th_send_stream(a, 100000, 0);
+    th_pump(h);
+    uint32_t max = a->c->snd_max;
+    CU_ASSERT_FATAL(max - a->c->snd_una > 1000);
+    fr_ack_into_a(h, a, a->c->snd_una + 1000);          /* window 0 */
+    th_advance(h, 1500);                                /* the RTO */
+    CU_ASSERT_FATAL(a->c->flags & TCP_F_PERSIST);
+    CU_ASSERT_EQUAL(a->c->snd_nxt, a->c->snd_una);
+    fr_ack_into_a(h, a, max);                           /* still window 0 */
+    CU_ASSERT_EQUAL(a->c->snd_una, max);
+    CU_ASSERT(a->c->rto_at != TS_NEVER);
+    uint64_t probes = h->s[TH_A].tcp.stats.zero_window_probes;
+    th_advance(h, 10000);
+    CU_ASSERT(h->s[TH_A].tcp.stats.zero_window_probes > probes);
+    h->check_pool = 0;
+    th_free(h);
+}
+
 TS_SUITE(fuzz_regress, TS_TEST(test_fin_drops_data_past_it),
-         TS_TEST(test_unanswered_probes_give_up))
+         TS_TEST(test_unanswered_probes_give_up),
+         TS_TEST(test_persist_survives_ack_of_new_data))
