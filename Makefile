@@ -2,12 +2,15 @@
 #
 #   make               library, tools and tests (build/)
 #   make check         every test: layers, unit (gcc, clang, ASan+UBSan),
-#                      integration (root: run; else SKIP)
+#                      the fuzz targets (30 s each), integration (root:
+#                      run; else SKIP)
 #   make unit          unit tests only
 #   make clang         build everything with clang (build/clang/), run unit
 #   make integration   integration tests only (private network namespaces)
 #   make asan          unit tests under AddressSanitizer + UBSan (build/asan/)
 #   make check-layers  fail if a file includes a higher layer (DESIGN.md §2)
+#   make fuzz          every libFuzzer target of tests/fuzz/ for FUZZ_TIME
+#                      seconds (30) under ASan + UBSan (build/fuzz/)
 #   make install       programs, libraries, headers, pkg-config file and man
 #                      pages under PREFIX (/usr/local), below DESTDIR if set
 #   make uninstall     remove what make install puts there
@@ -102,8 +105,10 @@ $(BUILD)/%: $(BUILD)/tools/%.o $(TLIB) $(LIB)
 $(BUILD)/%: $(BUILD)/tests/integration/%.o $(LIB)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIB) $(LDLIBS_ALL)
 
-$(UNIT): $(UNIT_OBJ) $(LIB)
-	$(CC) $(CFLAGS_ALL) -o $@ $(UNIT_OBJ) $(LIB) -lcunit $(LDLIBS_ALL)
+# The unit tests link tools/lib/ too, for its pure parts (the HTTP
+# server's request parser); only what they name is pulled in.
+$(UNIT): $(UNIT_OBJ) $(TLIB) $(LIB)
+	$(CC) $(CFLAGS_ALL) -o $@ $(UNIT_OBJ) $(TLIB) $(LIB) -lcunit $(LDLIBS_ALL)
 
 unit: $(UNIT)
 	$(UNIT)
@@ -114,6 +119,8 @@ integration: $(TOOLS) $(ITEST_BIN)
 check: all check-layers
 	@echo "== unit tests (gcc)"
 	$(UNIT)
+	@echo "== fuzz targets (libFuzzer, ASan + UBSan, 30 s each)"
+	$(MAKE) --no-print-directory fuzz
 	@echo "== install and uninstall"
 	$(MAKE) --no-print-directory check-install
 	@echo "== unit tests (clang)"
@@ -220,6 +227,72 @@ clean:
 
 -include $(LIB_OBJ:.o=.d) $(PIC_OBJ:.o=.d) $(TLIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) \
 	$(TOOL_SRC:%.c=$(BUILD)/%.d) $(ITEST_SRC:%.c=$(BUILD)/%.d)
+
+# ---- make fuzz (issue 10) --------------------------------------------------
+# libFuzzer targets of tests/fuzz/ (fuzz_*.c), built with clang,
+# -fsanitize=fuzzer,address,undefined, into build/fuzz/: the stack's sources
+# again with -DTS_FUZZ_NO_CKSUM (core/cksum.h: received checksums are not
+# verified, so mutations get past the first check; no other build has it).
+# make fuzz runs every target for FUZZ_TIME seconds (30) from its corpus,
+# tests/fuzz/corpus/TARGET/ (committed seeds and regression inputs, all
+# replayed first) plus build/fuzz/corpus/TARGET/ (what the runs found);
+# a crash, leak, time-out or out-of-memory is written to build/fuzz/ and
+# fails the target (tests/fuzz/run.sh prints one line per target and
+# "fuzz: N passed, N failed"). make fuzz FUZZ_TIME=600 for a campaign, or
+# FUZZ_RUNS=10000000 for that many executions per target; make fuzz
+# FUZZ_TARGETS="frame session" for some targets only.
+FUZZ_DIR := build/fuzz
+FUZZ_TIME ?= 30
+FUZZ_TARGETS ?= $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_CC := clang
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+FUZZ_CFLAGS := $(CFLAGS_BASE) -O1 -g -DTS_FUZZ_NO_CKSUM $(FUZZ_SAN)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
+FUZZ_TLIB_OBJ := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(wildcard tools/lib/ts_http_parse.c))
+FUZZ_COMMON_OBJ := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(filter-out \
+	tests/fuzz/fuzz_%.c tests/fuzz/pcap2corpus.c,$(wildcard tests/fuzz/*.c)))
+FUZZ_BINS := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_TARGETS))
+.PHONY: fuzz fuzz-build
+$(FUZZ_DIR)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+# The harness's own helpers (tests/fuzz/fz*.c: the wire, the clock, the
+# invariant walks) are not instrumented for coverage: their loops are not
+# the stack's code and would only slow every run and blur the coverage.
+$(FUZZ_COMMON_OBJ): $(FUZZ_DIR)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+$(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/obj/tests/fuzz/fuzz_%.o $(FUZZ_COMMON_OBJ) \
+		$(FUZZ_TLIB_OBJ) $(FUZZ_LIB_OBJ)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lpcap -pthread
+fuzz-build: $(FUZZ_BINS)
+fuzz: fuzz-build
+	FUZZ_DIR=$(FUZZ_DIR) FUZZ_TIME=$(FUZZ_TIME) FUZZ_RUNS=$(FUZZ_RUNS) \
+	  tests/fuzz/run.sh $(FUZZ_TARGETS)
+# make fuzz-cov: what the corpora reach, measured by llvm-cov. The targets
+# again with clang's source-based coverage (no sanitizers) in
+# build/fuzz/cov/; tests/fuzz/cov.sh runs each once over its corpora
+# (tests/fuzz/corpus/ and build/fuzz/corpus/, so after a campaign it shows
+# the campaign's reach) and prints line, function and region coverage of
+# the stack's sources per target and for all targets together (the
+# per-file table goes to build/fuzz/cov/report.txt).
+FUZZ_COV_DIR := $(FUZZ_DIR)/cov
+FUZZ_COV_CFLAGS := $(CFLAGS_BASE) -O1 -g -DTS_FUZZ_NO_CKSUM \
+	-fprofile-instr-generate -fcoverage-mapping
+FUZZ_COV_BINS := $(patsubst %,$(FUZZ_COV_DIR)/fuzz_%,$(FUZZ_TARGETS))
+.PHONY: fuzz-cov
+$(FUZZ_COV_DIR)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_COV_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+$(FUZZ_COV_DIR)/fuzz_%: $(FUZZ_COV_DIR)/obj/tests/fuzz/fuzz_%.o \
+		$(patsubst $(FUZZ_DIR)/obj/%,$(FUZZ_COV_DIR)/obj/%,$(FUZZ_COMMON_OBJ) \
+		$(FUZZ_TLIB_OBJ) $(FUZZ_LIB_OBJ))
+	$(FUZZ_CC) $(FUZZ_COV_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lpcap -pthread
+fuzz-cov: $(FUZZ_COV_BINS)
+	FUZZ_DIR=$(FUZZ_DIR) tests/fuzz/cov.sh $(FUZZ_TARGETS)
+-include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_COMMON_OBJ:.o=.d) \
+	$(FUZZ_BINS:$(FUZZ_DIR)/%=$(FUZZ_DIR)/obj/tests/fuzz/%.d)
 
 # ---- make install, make uninstall -----------------------------------------
 # make install PREFIX=/usr/local [DESTDIR=/tmp/stage] puts

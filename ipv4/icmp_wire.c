@@ -8,7 +8,7 @@ int icmp_parse(const uint8_t *b, size_t len, struct icmp_hdr *h)
 {
     if (len < ICMP_HLEN)
         return ICMP_ERR_TRUNCATED;
-    if (inet_cksum(b, len) != 0)
+    if (CKSUM_RX_BAD(inet_cksum(b, len)))
         return ICMP_ERR_CKSUM;
     h->type = b[0];
     h->code = b[1];

@@ -16,7 +16,7 @@ int ipv4_parse(const uint8_t *b, size_t len, struct ipv4_hdr *h)
     uint16_t total = load_be16(b + 2);
     if (total < hlen || total > len)
         return IPV4_ERR_TOTLEN;
-    if (inet_cksum(b, hlen) != 0)
+    if (CKSUM_RX_BAD(inet_cksum(b, hlen)))
         return IPV4_ERR_CKSUM;
     h->hlen = (uint8_t)hlen;
     h->tos = b[1];

@@ -70,7 +70,8 @@ struct tcp_conn {
     uint32_t srtt, rttvar, rto;     /* ms; srtt 0: no sample yet */
     uint32_t rtt_seq;
     uint64_t rtt_start;
-    unsigned retries;               /* consecutive RTO expiries */
+    unsigned retries;               /* consecutive RTO expiries; in persist:
+                                       zero-window probes unanswered */
     /* RFC 5681 / 6582 congestion control. */
     uint32_t cwnd, ssthresh, recover;
     unsigned dupacks;

@@ -10,6 +10,8 @@
 
 #include <string.h>
 
+#include "core/cksum.h"
+
 /* Step 1 (§3.10.7.4): is any of the segment inside the receive window? */
 static int tcp_acceptable(const struct tcp_conn *c, const struct tcp_seg *s)
 {
@@ -441,6 +443,11 @@ static void tcp_in_fin(struct tcp_conn *c, const struct tcp_seg *s)
     if (s->h.seq + s->len != c->rcv_nxt)
         return;
     c->rcv_nxt++;
+    /* Data held past a gap lies beyond the peer's own end of stream: it
+     * can never be part of it. Forget it (Linux's tcp_fin() drops it too),
+     * or its ranges would stand at RCV.NXT for ever and go on being
+     * SACKed. Found by fuzz_session. */
+    c->ooo.n = 0;
     c->flags |= TCP_F_EOF | TCP_F_ACK_NOW;
     tcp_conn_event(c, TCP_EV_EOF | TCP_EV_READABLE);
     switch (c->state) {
@@ -521,6 +528,8 @@ void tcp_conn_input(struct tcp_conn *c, struct tcp_seg *s)
     c->last_rx = c->t->now;
     if (c->flags & TCP_F_KEEPALIVE)
         c->probes = 0;
+    if (c->flags & TCP_F_PERSIST)
+        c->retries = 0;             /* the peer answers the probes */
     switch (c->state) {
     case TCP_CLOSED:
         tcp_reply_rst(c->t, s);     /* a dead TCB the application holds */
@@ -547,7 +556,7 @@ static int tcp_parse_counted(struct tcp_layer *t, const struct pbuf *pb,
         return -1;
     }
     if (!(pb->flags & PBUF_F_CSUM_VALID) &&
-        tcp_cksum(ih->src, ih->dst, pb->data, pb->len) != 0) {
+        CKSUM_RX_BAD(tcp_cksum(ih->src, ih->dst, pb->data, pb->len))) {
         t->stats.drop_bad_cksum++;
         return -1;
     }

@@ -48,6 +48,11 @@ void tcp_timer_rearm(struct tcp_conn *c)
             c->flags |= TCP_F_PERSIST;
             c->probes = 0;
             c->rto_at = now + c->rto;
+        } else if (c->rto_at == TS_NEVER) {
+            /* An ACK of new data stopped the timer (RFC 6298 §5.3) and
+             * left the window shut: probing goes on, or nothing would
+             * ever look at the window again. Found by fuzz_session. */
+            c->rto_at = now + c->rto;
         }
     } else {
         c->rto_at = TS_NEVER;
@@ -75,11 +80,26 @@ void tcp_enter_time_wait(struct tcp_conn *c)
         tcp_ring_free(&c->rcv);
 }
 
-/* Zero window: probe with back-off, for as long as it takes (RFC 9293
- * §3.8.6.1: a receiver may keep its window closed indefinitely). */
+/* Zero window: probe with back-off, for as long as the peer answers
+ * (RFC 9293 §3.8.6.1, RFC 1122 §4.2.2.17: a receiver may keep its window
+ * closed indefinitely, and the connection MUST stay open while it ACKs the
+ * probes). A peer that answers none of max_retries probes and
+ * retransmissions in a row is gone: keeping its connection for ever would
+ * let any peer pin TCBs with a small window and silence (Linux gives up
+ * after tcp_retries2 probes too). c->retries counts both, so a connection
+ * that goes from probing to retransmitting (the SWS override sends data)
+ * and back, unanswered, does not start again; any segment from the peer
+ * (tcp_conn_input) or an ACK of new data resets it. Found by
+ * fuzz_session. */
 static void tcp_persist_expired(struct tcp_conn *c)
 {
     struct tcp_layer *t = c->t;
+    if (++c->retries > t->cfg.max_retries) {
+        t->stats.conn_timeout++;
+        tcp_send_rst(c);
+        tcp_conn_done(c, -ETIMEDOUT);
+        return;
+    }
     if (c->snd_wnd == 0) {
         t->stats.zero_window_probes++;
         tcp_send_probe(c);

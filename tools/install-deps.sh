@@ -2,11 +2,15 @@
 # tools/install-deps.sh - install the Debian packages tapstack needs, if any
 # are missing: the build (compilers, libpcap, CUnit), the tests and the demo
 # (iproute2, ping, arping, tshark, tcpdump, curl, nc, iperf3, setpriv from
-# util-linux), and what the install test uses (pkg-config, groff, man).
+# util-linux, CPython's test suite), tapstack-ctl's JSON (jansson), what the
+# install test uses (pkg-config, groff, man), and
+# the fuzz targets' (make fuzz: libFuzzer is in libclang-rt-14-dev;
+# make fuzz-cov: llvm-cov and llvm-profdata from llvm-14).
 # Runs apt-get only when a package is missing, so it is quick on a machine
 # that has them all.
 set -u
-pkgs="make gcc clang libjansson-dev libpython3.11-testsuite libclang-rt-14-dev libpcap-dev libcunit1-dev iproute2
+pkgs="make gcc clang libjansson-dev libpython3.11-testsuite libclang-rt-14-dev
+      llvm-14 libpcap-dev libcunit1-dev iproute2
       iputils-ping iputils-arping tshark tcpdump netcat-openbsd procps python3
       curl wrk iperf3 util-linux pkg-config groff-base man-db"
 missing=""

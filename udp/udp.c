@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/bytes.h"
+#include "core/cksum.h"
 
 #define UDP_C(f, h) TS_COUNTER(struct udp_stats, f, h)
 const struct ts_counter_desc udp_counter_desc[] = {
@@ -328,7 +329,7 @@ void udp_input(void *ctx, struct pbuf *pb, const struct ipv4_hdr *ih,
         goto out;
     }
     if (h.cksum && !(pb->flags & PBUF_F_CSUM_VALID) &&
-        udp_cksum(ih->src, ih->dst, pb->data, h.len) != 0) {
+        CKSUM_RX_BAD(udp_cksum(ih->src, ih->dst, pb->data, h.len))) {
         u->stats.drop_bad_cksum++;
         goto out;
     }
