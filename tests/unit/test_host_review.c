@@ -13,6 +13,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "socket_api/ts_ctl_proto.h"
@@ -41,6 +42,26 @@ static void test_rv_zero_len_leak(void)
     af_close(f);
 }
 
+/* A flooding thread runs until the test says stop; the cap only bounds the
+ * test.  What the tests check is liveness, not a latency figure: the test's
+ * own call, which needs B's lock, comes back while the flood still runs
+ * (the flood never hit its cap).  A host that never let go of its lock for
+ * the whole flood would fail; a slow machine or a sanitizer would not. */
+#define RV_FLOOD_CAP_MS 20000
+static atomic_int rv_stop;
+static atomic_int rv_capped;
+
+static int rv_flood_on(uint64_t end)
+{
+    if (atomic_load(&rv_stop))
+        return 0;
+    if (af_now_ms() >= end) {
+        atomic_store(&rv_capped, 1);
+        return 0;
+    }
+    return 1;
+}
+
 /* 2: peer FIN, then RST; the program keeps writing. */
 static long long rv_wrote;
 static int rv_werr;
@@ -48,8 +69,8 @@ static void *rv_writer(void *arg)
 {
     int p = *(int *)arg;
     static char buf[65536];
-    uint64_t end = af_now_ms() + 1500;
-    while (af_now_ms() < end) {
+    uint64_t end = af_now_ms() + RV_FLOOD_CAP_MS;
+    while (rv_flood_on(end)) {
         ssize_t n = send(p, buf, sizeof buf, MSG_NOSIGNAL);
         if (n < 0) { rv_werr = errno; if (errno != EAGAIN) break; continue; }
         rv_wrote += n;
@@ -85,17 +106,20 @@ static void test_rv_fin_then_rst(void)
     ts_close(f->a, a);                                     /* RST */
     af_sleep_ms(100);
     pthread_t t;
+    atomic_store(&rv_stop, 0);
+    atomic_store(&rv_capped, 0);
     af_spawn(&t, rv_writer, &p);
     af_sleep_ms(300);
     uint64_t t0 = af_now_ms();
     (void)af_counter(f->b, "host", "sockets_now");          /* takes B's lock */
     uint64_t lat = af_now_ms() - t0;
+    atomic_store(&rv_stop, 1);
     af_join(f, t);
     fprintf(stderr, "# [rv2] after FIN+RST the program wrote %lld bytes without error "
             "(last errno %d); B's lock took %llu ms to get during the writes\n",
             rv_wrote, rv_werr, (unsigned long long)lat);
     CU_ASSERT(rv_wrote == 0 || rv_werr == EPIPE);
-    CU_ASSERT(lat < 100);
+    CU_ASSERT(!atomic_load(&rv_capped));
     close(p);
     close(l);
     close(c);
@@ -244,8 +268,8 @@ static void *rv_udp_blast(void *arg)
     dh.addrlen = sizeof to;
     static char msg[sizeof dh + 1000];
     memcpy(msg, &dh, sizeof dh);
-    uint64_t end = af_now_ms() + 1500;
-    while (af_now_ms() < end)
+    uint64_t end = af_now_ms() + RV_FLOOD_CAP_MS;
+    while (rv_flood_on(end))
         if (send(u, msg, sizeof msg, MSG_NOSIGNAL) < 0)
             break;
     return NULL;
@@ -257,6 +281,8 @@ static void test_rv_udp_blast(void)
     int c = hc_open(f);
     int u = hc_socket(c, SOCK_DGRAM);
     pthread_t t;
+    atomic_store(&rv_stop, 0);
+    atomic_store(&rv_capped, 0);
     af_spawn(&t, rv_udp_blast, &u);
     uint64_t worst = 0;
     for (int i = 0; i < 10; i++) {
@@ -266,10 +292,12 @@ static void test_rv_udp_blast(void)
         uint64_t lat = af_now_ms() - t0;
         if (lat > worst) worst = lat;
     }
+    atomic_store(&rv_stop, 1);
     af_join(f, t);
     fprintf(stderr, "# [rv6] UDP blast: worst wait for B's lock %llu ms, dgrams %lld\n",
             (unsigned long long)worst, af_counter(f->b, "host", "dgrams_from_programs"));
-    CU_ASSERT(worst < 100);
+    CU_ASSERT(!atomic_load(&rv_capped));   /* ten reads done within the flood */
+    CU_ASSERT(af_counter(f->b, "host", "dgrams_from_programs") > 0);
     close(u); close(c);
     af_close(f);
 }
