@@ -162,6 +162,14 @@ asan-integration:
 	  SANITIZE="$(ASAN_SANITIZE)" $(ASAN_INT)/tapstack $(ASAN_INT)/inject
 	BUILD=$(ASAN_INT) tests/integration/asan.sh
 
+# make soak (issue 10; not in make check): tests/integration/soak.sh runs
+# the stack for SOAK_MIN minutes (10) under TCP echo/discard/chargen, UDP
+# echo, fragmented pings, 2% loss/dup/reorder and rounds of hostile frames,
+# then checks every byte, no leak and flat memory, and prints a summary.
+SOAK_MIN ?= 10
+soak: $(BUILD)/tapstack $(BUILD)/inject
+	BUILD=$(BUILD) SOAK_MIN=$(SOAK_MIN) tests/integration/soak.sh
+
 # make tsan: the socket API suites (the multi-threaded ones: stack threads,
 # application threads, ts_server) and the preload library's (its table,
 # its control connection, a fake host thread) under ThreadSanitizer, built
