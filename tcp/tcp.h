@@ -30,6 +30,7 @@
 #include <sys/types.h>
 
 #include "core/counters.h"
+#include "core/heap.h"
 #include "core/log.h"
 #include "core/pbuf.h"
 #include "core/rand.h"
@@ -101,8 +102,16 @@ struct tcp_layer {
     struct tcp_key key;             /* ISN, cookie and table secret */
     struct tcp_conn **buckets;
     uint32_t nbuckets;              /* a power of two */
-    struct tcp_conn *all;           /* every TCB, for timers */
+    struct tcp_conn *all;           /* every TCB (inspection, ports) */
     struct tcp_listener *listeners;
+    /* Every TCB with a timer armed, by its earliest deadline: tcp_poll and
+     * tcp_next_deadline never walk the table (tcp_timer.c). */
+    struct ts_heap timers;
+    /* TCBs tcp_poll must settle: events not yet delivered (an accepted
+     * connection's first news, a callback's late events) or a release. */
+    struct tcp_conn *settle_head, *settle_tail;
+    uint32_t poll_gen;
+    uint64_t timer_visits;          /* TCBs tcp_poll looked at (work counter) */
     uint64_t now;                   /* time of the current event */
     struct tcp_stats stats;
 };
@@ -122,6 +131,9 @@ void tcp_input(void *ctx, struct pbuf *pb, const struct ipv4_hdr *h,
  * TIME-WAIT. */
 void tcp_poll(struct tcp_layer *t, uint64_t now);
 uint64_t tcp_next_deadline(const struct tcp_layer *t);
+/* For tests: TCBs whose place in the timer heap disagrees with their
+ * deadlines (0 when all is well). Walks the table: never on a fast path. */
+unsigned tcp_timer_check(const struct tcp_layer *t);
 
 /* Passive open on addr (0: any of ours):port with an accept queue of
  * backlog. The listener's events are TCP_EV_ACCEPT. NULL and *err set

@@ -78,6 +78,7 @@ struct tcp_conn *tcp_connect_from(struct tcp_layer *t, uint32_t laddr,
     t->stats.active_opens++;
     tcp_set_state(c, TCP_SYN_SENT);
     tcp_output(c);
+    tcp_timer_sync(c);              /* the SYN's retransmission timer */
     return c;
 }
 
@@ -295,6 +296,7 @@ void tcp_set_keepalive(struct tcp_conn *c, int on)
         c->flags &= ~TCP_F_KEEPALIVE;
     c->probes = 0;
     tcp_timer_rearm(c);
+    tcp_timer_sync(c);
 }
 
 void tcp_set_keepalive_params(struct tcp_conn *c, uint32_t idle_ms,
@@ -304,6 +306,7 @@ void tcp_set_keepalive_params(struct tcp_conn *c, uint32_t idle_ms,
     c->ka_intvl = intvl_ms;
     c->ka_count = count;
     tcp_timer_rearm(c);
+    tcp_timer_sync(c);
 }
 
 void tcp_set_ip_opts(struct tcp_conn *c, uint8_t ttl, uint8_t tos)

@@ -32,6 +32,7 @@ static void tcp_listen_syn(struct tcp_listener *l, const struct tcp_seg *s)
     t->stats.passive_opens++;
     c->rtt_start = t->now;
     tcp_output(c);
+    tcp_timer_sync(c);              /* the SYN-ACK's retransmission timer */
 }
 
 /* The SYN queue is full: answer from no state at all. The SYN-ACK's ISN is

@@ -94,6 +94,7 @@ int tcp_init(struct tcp_layer *t, const struct tcp_config *cfg,
     while (t->nbuckets < cfg->max_conns && t->nbuckets < (1u << 20))
         t->nbuckets <<= 1;
     t->buckets = calloc(t->nbuckets, sizeof *t->buckets);
+    ts_heap_init(&t->timers);
     return t->buckets ? 0 : -ENOMEM;
 }
 
@@ -108,6 +109,7 @@ void tcp_destroy(struct tcp_layer *t)
     }
     free(t->buckets);
     t->buckets = NULL;
+    ts_heap_free(&t->timers);
 }
 
 static uint32_t tcp_bucket(const struct tcp_layer *t, uint32_t laddr,
@@ -179,7 +181,10 @@ struct tcp_conn *tcp_conn_new(struct tcp_layer *t, uint32_t laddr,
         t->stats.drop_no_tcb++;
         return NULL;
     }
-    struct tcp_conn *c = calloc(1, sizeof *c);
+    /* A timer slot for every TCB, so arming one never allocates. */
+    struct tcp_conn *c = NULL;
+    if (ts_heap_reserve(&t->timers, (uint32_t)t->stats.conns_now + 1) == 0)
+        c = calloc(1, sizeof *c);
     if (!c) {
         t->stats.drop_no_tcb++;
         return NULL;
@@ -198,6 +203,7 @@ struct tcp_conn *tcp_conn_new(struct tcp_layer *t, uint32_t laddr,
     }
     c->rto = t->cfg.rto_init;
     c->rto_at = c->delack_at = c->keep_at = c->tw_at = TS_NEVER;
+    ts_heap_node_init(&c->tnode);
     c->last_rx = t->now;
     c->ssthresh = UINT32_MAX;
     c->sndbuf = t->cfg.sndbuf;
@@ -271,6 +277,8 @@ void tcp_conn_free(struct tcp_conn *c)
     struct tcp_layer *t = c->t;
     tcp_unqueue(c);
     tcp_unlink(c);
+    ts_heap_set(&t->timers, &c->tnode, TS_NEVER);
+    tcp_settle_dequeue(c);
     if (c->state == TCP_TIME_WAIT)
         t->stats.conns_time_wait--;
     t->stats.conns_now--;
@@ -314,6 +322,7 @@ void tcp_set_state(struct tcp_conn *c, enum tcp_state s)
 void tcp_conn_event(struct tcp_conn *c, unsigned ev)
 {
     c->pending_ev |= ev;
+    tcp_settle_enqueue(c);  /* delivered by this settle, or by tcp_poll */
 }
 
 void tcp_conn_settle(struct tcp_conn *c)
@@ -338,8 +347,15 @@ void tcp_conn_settle(struct tcp_conn *c)
             c->fn(c->ctx, c, ev);
     }
     c->busy--;
-    if (c->flags & TCP_F_RELEASE)
+    if (c->flags & TCP_F_RELEASE) {
         tcp_conn_free(c);
+        return;
+    }
+    tcp_timer_sync(c);
+    if (c->pending_ev)
+        tcp_settle_enqueue(c);  /* more than the rounds allow: next poll */
+    else
+        tcp_settle_dequeue(c);
 }
 
 void tcp_conn_done(struct tcp_conn *c, int err)
