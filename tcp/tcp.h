@@ -84,8 +84,9 @@ struct tcp_stats {
     uint64_t challenge_acks, challenge_acks_limited;
     uint64_t rst_ignored_time_wait, drop_ack_unacceptable, drop_no_ack;
     uint64_t zero_window_probes, keepalive_probes, tx_no_buffer;
-    uint64_t abort_on_data;
+    uint64_t abort_on_data, drop_no_memory, rings_released;
     uint64_t conns_now, conns_time_wait;
+    uint64_t mem_tcb, mem_rings;    /* bytes held now by TCBs, by rings */
 };
 
 extern const struct ts_counter_desc tcp_counter_desc[];

@@ -71,7 +71,7 @@ struct tcp_conn *tcp_connect_from(struct tcp_layer *t, uint32_t laddr,
     c->ctx = ctx;
     c->iss = tcp_isn(t, src, lport, dst, dport);
     c->snd_una = c->snd_nxt = c->snd_max = c->iss;
-    while (c->rcv_ws < TCP_WS_MAX && (c->rcv.cap >> c->rcv_ws) > 0xffff)
+    while (c->rcv_ws < TCP_WS_MAX && (tcp_ring_limit(&c->rcv) >> c->rcv_ws) > 0xffff)
         c->rcv_ws++;
     c->mss = tcp_our_mss(t, dst);
     c->rtt_start = now;
@@ -141,8 +141,9 @@ void tcp_send_commit(struct tcp_conn *c, uint32_t n, uint64_t now)
 static void tcp_window_opened(struct tcp_conn *c, uint32_t before)
 {
     uint32_t after = tcp_rcv_window(c);
-    if (after > before && (before < c->mss || after - before >= c->rcv.cap / 2 ||
-                           (after >= 2 * before && 2 * before <= c->rcv.cap)))
+    uint32_t lim = tcp_ring_limit(&c->rcv);
+    if (after > before && (before < c->mss || after - before >= lim / 2 ||
+                           (after >= 2 * before && 2 * before <= lim)))
         c->flags |= TCP_F_ACK_NOW;
 }
 

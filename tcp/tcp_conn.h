@@ -22,6 +22,7 @@
 #define TCP_WS_MAX 14           /* RFC 7323 §2.3 */
 #define TCP_DUPACK_THRESH 3     /* RFC 5681 §3.2 */
 #define TCP_IW_SEGS 10          /* RFC 6928 initial window */
+#define TCP_RING_IDLE_MS 1000   /* an empty ring is freed after this long */
 
 /* Bits of tcp_conn.flags. */
 #define TCP_F_FIN_QUEUED 0x0001     /* application shut down the write side */
@@ -81,6 +82,7 @@ struct tcp_conn {
     unsigned dupacks;
     /* Timers: absolute deadlines, TS_NEVER when off. */
     uint64_t rto_at, delack_at, keep_at, tw_at;
+    uint64_t idle_at;               /* give empty rings' memory back */
     unsigned probes;                /* persist or keepalive probes unanswered */
     uint64_t last_rx;               /* keepalive idle reference */
     /* RFC 5961 §7 challenge ACK limit. */
@@ -178,6 +180,8 @@ void tcp_timer_sync(struct tcp_conn *c);
 void tcp_settle_enqueue(struct tcp_conn *c);
 void tcp_settle_dequeue(struct tcp_conn *c);
 void tcp_enter_time_wait(struct tcp_conn *c);
+/* Arm or stop the timer that frees rings left empty (at each settle). */
+void tcp_rings_watch(struct tcp_conn *c);
 
 /* tcp_cookie.c */
 uint32_t tcp_isn(struct tcp_layer *t, uint32_t laddr, uint16_t lport,

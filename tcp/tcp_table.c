@@ -53,8 +53,12 @@ const struct ts_counter_desc tcp_counter_desc[] = {
     TCP_C(keepalive_probes, "keepalive probes sent"),
     TCP_C(tx_no_buffer, "segments not sent: buffer pool empty"),
     TCP_C(abort_on_data, "reset: data arrived after the application closed (RFC 1122 4.2.2.13)"),
+    TCP_C(drop_no_memory, "dropped: no memory to grow the receive ring"),
+    TCP_C(rings_released, "rings given back after being empty for a while"),
     TCP_C(conns_now, "connections in the table now"),
     TCP_C(conns_time_wait, "of which in TIME-WAIT"),
+    TCP_C(mem_tcb, "bytes held by connection blocks and their timer slots now"),
+    TCP_C(mem_rings, "bytes held by send and receive rings now"),
 };
 const size_t tcp_counter_count = TS_COUNTERS_LEN(tcp_counter_desc);
 
@@ -202,8 +206,9 @@ struct tcp_conn *tcp_conn_new(struct tcp_layer *t, uint32_t laddr,
             c->flags |= TCP_F_NO_CSUM;
     }
     c->rto = t->cfg.rto_init;
-    c->rto_at = c->delack_at = c->keep_at = c->tw_at = TS_NEVER;
+    c->rto_at = c->delack_at = c->keep_at = c->tw_at = c->idle_at = TS_NEVER;
     ts_heap_node_init(&c->tnode);
+    t->stats.mem_tcb += sizeof *c + sizeof(struct ts_heap_node *);
     c->last_rx = t->now;
     c->ssthresh = UINT32_MAX;
     c->sndbuf = t->cfg.sndbuf;
@@ -219,15 +224,16 @@ struct tcp_conn *tcp_conn_new(struct tcp_layer *t, uint32_t laddr,
     return c;
 }
 
+/* The rings' limits: their storage comes with the first byte (tcp_buf.h),
+ * so this cannot fail any more; the -ENOMEM of its callers is kept for a
+ * budget to come. */
 int tcp_conn_alloc_buffers(struct tcp_conn *c)
 {
-    if (c->snd.buf)
+    if (c->snd.lim || c->rcv.lim)
         return 0;
-    if (tcp_ring_init(&c->snd, c->sndbuf) < 0 ||
-        tcp_ring_init(&c->rcv, c->rcvbuf) < 0) {
-        tcp_ring_free(&c->snd);
-        return -ENOMEM;
-    }
+    c->snd.mem = c->rcv.mem = &c->t->stats.mem_rings;
+    tcp_ring_init(&c->snd, c->sndbuf);
+    tcp_ring_init(&c->rcv, c->rcvbuf);
     return 0;
 }
 
@@ -283,6 +289,7 @@ void tcp_conn_free(struct tcp_conn *c)
         t->stats.conns_time_wait--;
     t->stats.conns_now--;
     t->stats.closed++;
+    t->stats.mem_tcb -= sizeof *c + sizeof(struct ts_heap_node *);
     tcp_ring_free(&c->snd);
     tcp_ring_free(&c->rcv);
     free(c);
@@ -351,6 +358,7 @@ void tcp_conn_settle(struct tcp_conn *c)
         tcp_conn_free(c);
         return;
     }
+    tcp_rings_watch(c);
     tcp_timer_sync(c);
     if (c->pending_ev)
         tcp_settle_enqueue(c);  /* more than the rounds allow: next poll */

@@ -171,8 +171,40 @@ static void tcp_keepalive_expired(struct tcp_conn *c)
     tcp_timer_rearm(c);
 }
 
+/* Rings whose storage can go: allocated, empty, nothing out of order. */
+static unsigned tcp_rings_empty(const struct tcp_conn *c)
+{
+    return (c->snd.buf && c->snd.len == 0) +
+           (c->rcv.buf && c->rcv.len == 0 && c->ooo.n == 0) * 2;
+}
+
+/* An idle connection costs its TCB only: a ring that has stayed empty for
+ * TCP_RING_IDLE_MS gives its memory back (it comes again with the next
+ * byte). Not at once, so a connection that empties its rings on every
+ * request does not pay an allocation each time. */
+void tcp_rings_watch(struct tcp_conn *c)
+{
+    if (!tcp_rings_empty(c))
+        c->idle_at = TS_NEVER;
+    else if (c->idle_at == TS_NEVER)
+        c->idle_at = c->t->now + TCP_RING_IDLE_MS;
+}
+
+static void tcp_rings_idle_expired(struct tcp_conn *c)
+{
+    unsigned which = tcp_rings_empty(c);
+    c->idle_at = TS_NEVER;
+    if (which & 1)
+        tcp_ring_release(&c->snd);
+    if (which & 2)
+        tcp_ring_release(&c->rcv);
+    c->t->stats.rings_released += (which & 1) + (which >> 1);
+}
+
 void tcp_conn_poll(struct tcp_conn *c, uint64_t now)
 {
+    if (c->idle_at <= now)
+        tcp_rings_idle_expired(c);
     if (c->tw_at <= now) {
         tcp_conn_done(c, 0);        /* TIME-WAIT or FIN-WAIT-2 over */
         return;
@@ -195,6 +227,7 @@ void tcp_conn_poll(struct tcp_conn *c, uint64_t now)
 uint64_t tcp_conn_deadline(const struct tcp_conn *c)
 {
     uint64_t d = ts_min_deadline(c->rto_at, c->delack_at);
+    d = ts_min_deadline(d, c->idle_at);
     return ts_min_deadline(d, ts_min_deadline(c->keep_at, c->tw_at));
 }
 

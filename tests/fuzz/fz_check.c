@@ -156,7 +156,7 @@ static void fz_check_conn(const struct tcp_conn *c, uint64_t now)
         return;                     /* nothing received yet */
     fz_expect(seq_leq(c->rcv_nxt, c->rcv_adv), "RCV.NXT past the edge",
               (long)c->rcv_nxt, (long)c->rcv_adv);
-    uint32_t cap = c->rcv.buf ? c->rcv.cap : c->rcvbuf;
+    uint32_t cap = c->rcv.lim ? c->rcv.lim : c->rcvbuf;
     fz_expect((uint64_t)c->rcv.len + (c->rcv_adv - c->rcv_nxt) <= cap,
               "receive window larger than the ring's room",
               (long)(c->rcv_adv - c->rcv_nxt), c->rcv.len);
