@@ -103,7 +103,9 @@ struct tcp_layer {
     struct tcp_key key;             /* ISN, cookie and table secret */
     struct tcp_conn **buckets;
     uint32_t nbuckets;              /* a power of two */
-    struct tcp_conn *all;           /* every TCB (inspection, ports) */
+    struct tcp_conn *all;           /* every TCB (inspection) */
+    uint32_t *port_refs;            /* TCBs per local port (65,536): a port
+                                       in use is found without a walk */
     struct tcp_listener *listeners;
     /* Every TCB with a timer armed, by its earliest deadline: tcp_poll and
      * tcp_next_deadline never walk the table (tcp_timer.c). */
@@ -111,6 +113,9 @@ struct tcp_layer {
     /* TCBs tcp_poll must settle: events not yet delivered (an accepted
      * connection's first news, a callback's late events) or a release. */
     struct tcp_conn *settle_head, *settle_tail;
+    /* TCBs in TIME-WAIT, oldest first: the first to go when the table is
+     * full (tcp_make_room), found without a walk. */
+    struct tcp_conn *tw_head, *tw_tail;
     uint32_t poll_gen;
     uint64_t timer_visits;          /* TCBs tcp_poll looked at (work counter) */
     uint64_t now;                   /* time of the current event */

@@ -53,6 +53,7 @@ struct tcp_conn {
     struct ts_heap_node tnode;      /* key: tcp_conn_deadline() when armed */
     struct tcp_conn *snext, *sprev; /* the layer's settle queue */
     uint32_t sgen;                  /* poll_gen when it was queued */
+    struct tcp_conn *twnext, *twprev;   /* the layer's TIME-WAIT list */
     struct tcp_conn *qnext;         /* listener's accept queue */
     struct tcp_listener *listener;  /* passive opens until accepted */
     uint32_t laddr, raddr;

@@ -98,8 +98,9 @@ int tcp_init(struct tcp_layer *t, const struct tcp_config *cfg,
     while (t->nbuckets < cfg->max_conns && t->nbuckets < (1u << 20))
         t->nbuckets <<= 1;
     t->buckets = calloc(t->nbuckets, sizeof *t->buckets);
+    t->port_refs = calloc(65536, sizeof *t->port_refs);
     ts_heap_init(&t->timers);
-    return t->buckets ? 0 : -ENOMEM;
+    return t->buckets && t->port_refs ? 0 : -ENOMEM;
 }
 
 void tcp_destroy(struct tcp_layer *t)
@@ -113,6 +114,8 @@ void tcp_destroy(struct tcp_layer *t)
     }
     free(t->buckets);
     t->buckets = NULL;
+    free(t->port_refs);
+    t->port_refs = NULL;
     ts_heap_free(&t->timers);
 }
 
@@ -153,12 +156,7 @@ int tcp_port_in_use_by_listener(struct tcp_layer *t, uint16_t port)
 
 int tcp_port_in_use(struct tcp_layer *t, uint16_t port)
 {
-    if (tcp_port_in_use_by_listener(t, port))
-        return 1;
-    for (struct tcp_conn *c = t->all; c; c = c->next)
-        if (c->lport == port)
-            return 1;
-    return 0;
+    return tcp_port_in_use_by_listener(t, port) || t->port_refs[port] > 0;
 }
 
 /* Make room for one more TCB: the oldest TIME-WAIT connection goes first
@@ -167,15 +165,39 @@ static int tcp_make_room(struct tcp_layer *t)
 {
     if (t->stats.conns_now < t->cfg.max_conns)
         return 1;
-    struct tcp_conn *oldest = NULL;
-    for (struct tcp_conn *c = t->all; c; c = c->next)
-        if (c->state == TCP_TIME_WAIT && !c->busy &&   /* busy: pinned */
-            (!oldest || c->tw_at < oldest->tw_at))
-            oldest = c;
+    struct tcp_conn *oldest = t->tw_head;
+    while (oldest && oldest->busy)      /* busy: inside its callback */
+        oldest = oldest->twnext;
     if (!oldest)
         return 0;
     tcp_conn_free(oldest);
     return 1;
+}
+
+static void tcp_tw_link(struct tcp_conn *c)
+{
+    struct tcp_layer *t = c->t;
+    c->twnext = NULL;
+    c->twprev = t->tw_tail;
+    if (t->tw_tail)
+        t->tw_tail->twnext = c;
+    else
+        t->tw_head = c;
+    t->tw_tail = c;
+}
+
+static void tcp_tw_unlink(struct tcp_conn *c)
+{
+    struct tcp_layer *t = c->t;
+    if (c->twprev)
+        c->twprev->twnext = c->twnext;
+    else
+        t->tw_head = c->twnext;
+    if (c->twnext)
+        c->twnext->twprev = c->twprev;
+    else
+        t->tw_tail = c->twprev;
+    c->twnext = c->twprev = NULL;
 }
 
 struct tcp_conn *tcp_conn_new(struct tcp_layer *t, uint32_t laddr,
@@ -216,6 +238,7 @@ struct tcp_conn *tcp_conn_new(struct tcp_layer *t, uint32_t laddr,
     uint32_t b = tcp_bucket(t, laddr, lport, raddr, rport);
     c->hnext = t->buckets[b];
     t->buckets[b] = c;
+    t->port_refs[lport]++;
     c->next = t->all;
     if (t->all)
         t->all->prev = c;
@@ -246,6 +269,7 @@ static void tcp_unlink(struct tcp_conn *c)
         pp = &(*pp)->hnext;
     if (*pp)
         *pp = c->hnext;
+    t->port_refs[c->lport]--;
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -285,8 +309,10 @@ void tcp_conn_free(struct tcp_conn *c)
     tcp_unlink(c);
     ts_heap_set(&t->timers, &c->tnode, TS_NEVER);
     tcp_settle_dequeue(c);
-    if (c->state == TCP_TIME_WAIT)
+    if (c->state == TCP_TIME_WAIT) {
         t->stats.conns_time_wait--;
+        tcp_tw_unlink(c);
+    }
     t->stats.conns_now--;
     t->stats.closed++;
     t->stats.mem_tcb -= sizeof *c + sizeof(struct ts_heap_node *);
@@ -317,10 +343,14 @@ void tcp_set_state(struct tcp_conn *c, enum tcp_state s)
                 ts_ip4_fmt(c->raddr, r), c->rport, ts_ip4_fmt(c->laddr, l),
                 c->lport, tcp_state_name(c->state), tcp_state_name(s));
     }
-    if (c->state == TCP_TIME_WAIT)
+    if (c->state == TCP_TIME_WAIT && s != TCP_TIME_WAIT) {
         t->stats.conns_time_wait--;
-    if (s == TCP_TIME_WAIT)
+        tcp_tw_unlink(c);
+    }
+    if (s == TCP_TIME_WAIT && c->state != TCP_TIME_WAIT) {
         t->stats.conns_time_wait++;
+        tcp_tw_link(c);
+    }
     if (s == TCP_ESTABLISHED && c->state != TCP_ESTABLISHED)
         t->stats.established++;
     c->state = (uint8_t)s;

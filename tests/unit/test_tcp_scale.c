@@ -219,8 +219,64 @@ static void test_scale_zero_copy_spans(void)
     th_free(h);
 }
 
+/* B's side of the TIME-WAIT test: close when the peer has. */
+static void sc_close_on_eof(void *ctx, struct tcp_conn *c, unsigned ev)
+{
+    (void)ctx;
+    if (ev & TCP_EV_EOF)
+        tcp_close(c, c->t->now);
+}
+
+static void sc_accept_closer(void *ctx, struct tcp_conn *c, unsigned ev)
+{
+    (void)c;
+    (void)ev;
+    while (tcp_accept(ctx, sc_close_on_eof, NULL))
+        ;
+}
+
+/* A full table makes room by dropping its oldest TIME-WAIT connection
+ * (taken from the TIME-WAIT list, not found by a walk). */
+static void test_scale_full_table_evicts_oldest_time_wait(void)
+{
+    enum { N = 4 };
+    struct th *h = sc_new(N);
+    struct tcp_layer *t = &h->s[TH_A].tcp;
+    int err = 0;
+    struct tcp_listener *l = tcp_listen(&h->s[TH_B].tcp, 0, SC_PORT, 16,
+                                        sc_accept_closer, NULL, &err);
+    CU_ASSERT_FATAL(l != NULL);
+    l->ctx = l;
+    struct tcp_conn *c[N];
+    for (int i = 0; i < N; i++) {
+        c[i] = tcp_connect(t, (uint16_t)(20000 + i), TH_B_IP, SC_PORT,
+                           sc_ignore, NULL, h->now, &err);
+        CU_ASSERT_FATAL(c[i] != NULL);
+        th_pump(h);
+    }
+    for (int i = 0; i < N; i++) {       /* into TIME-WAIT in this order */
+        tcp_close(c[i], h->now);
+        th_advance(h, 1);
+    }
+    CU_ASSERT_EQUAL(t->stats.conns_time_wait, N);
+    CU_ASSERT_EQUAL(t->stats.conns_now, N);
+    struct tcp_conn *x = tcp_connect(t, 30000, TH_B_IP, SC_PORT, sc_ignore,
+                                     NULL, h->now, &err);
+    CU_ASSERT_FATAL(x != NULL);
+    CU_ASSERT_EQUAL(t->stats.conns_now, N);
+    CU_ASSERT_EQUAL(t->stats.conns_time_wait, N - 1);
+    CU_ASSERT_PTR_NULL(tcp_conn_find(t, TH_A_IP, 20000, TH_B_IP, SC_PORT));
+    CU_ASSERT_PTR_NOT_NULL(tcp_conn_find(t, TH_A_IP, 20001, TH_B_IP, SC_PORT));
+    CU_ASSERT_FALSE(tcp_port_in_use(t, 20000));
+    CU_ASSERT_TRUE(tcp_port_in_use(t, 20001));
+    th_pump(h);
+    CU_ASSERT_EQUAL(tcp_conn_state(x), TCP_ESTABLISHED);
+    th_free(h);
+}
+
 TS_SUITE(tcp_scale,
          TS_TEST(test_scale_timer_work),
          TS_TEST(test_scale_idle_memory),
          TS_TEST(test_scale_ring_lifecycle),
-         TS_TEST(test_scale_zero_copy_spans))
+         TS_TEST(test_scale_zero_copy_spans),
+         TS_TEST(test_scale_full_table_evicts_oldest_time_wait))
