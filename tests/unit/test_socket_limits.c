@@ -7,7 +7,8 @@
  * spinning on the error, and serves the connection that waited as soon as
  * a socket frees. The pause is checked by a count of failed accepts
  * against the time that passed (a spinning loop makes thousands a second),
- * never by how long anything took.
+ * never by how long anything took. A new socket still takes the lowest
+ * free slot.
  */
 #include <stdatomic.h>
 
@@ -95,6 +96,34 @@ static void test_limits_max_conns_option(void)
     af_close(f);
 }
 
+/* A new socket takes the lowest free slot, as a kernel descriptor would,
+ * though the scan for it starts past the slots known to be in use. */
+static void test_limits_lowest_free_slot(void)
+{
+    struct af *f = af_open(LIM_SOCKETS);
+    int fd[6];
+    for (int i = 0; i < 6; i++)
+        fd[i] = ts_socket(f->a, AF_INET, SOCK_STREAM, 0);
+    for (int i = 0; i < 6; i++)
+        CU_ASSERT_EQUAL(fd[i], i);
+    CU_ASSERT_EQUAL(ts_close(f->a, 3), 0);
+    CU_ASSERT_EQUAL(ts_close(f->a, 1), 0);
+    CU_ASSERT_EQUAL(ts_socket(f->a, AF_INET, SOCK_DGRAM, 0), 1);
+    CU_ASSERT_EQUAL(ts_socket(f->a, AF_INET, SOCK_STREAM, 0), 3);
+    CU_ASSERT_EQUAL(ts_socket(f->a, AF_INET, SOCK_STREAM, 0), 6);
+    /* Full, then one frees: that one, and EMFILE again after it. */
+    for (int i = 7; i < LIM_SOCKETS; i++)
+        CU_ASSERT_EQUAL(ts_socket(f->a, AF_INET, SOCK_STREAM, 0), i);
+    AF_FAILS(ts_socket(f->a, AF_INET, SOCK_STREAM, 0), EMFILE);
+    CU_ASSERT_EQUAL(ts_close(f->a, 9), 0);
+    CU_ASSERT_EQUAL(ts_socket(f->a, AF_INET, SOCK_STREAM, 0), 9);
+    AF_FAILS(ts_socket(f->a, AF_INET, SOCK_STREAM, 0), EMFILE);
+    for (int i = 0; i < LIM_SOCKETS; i++)
+        ts_close(f->a, i);
+    af_close(f);
+}
+
 TS_SUITE(socket_limits,
          TS_TEST(test_limits_server_backs_off),
-         TS_TEST(test_limits_max_conns_option))
+         TS_TEST(test_limits_max_conns_option),
+         TS_TEST(test_limits_lowest_free_slot))
