@@ -7,9 +7,10 @@
  * is the heap's top and tcp_poll() looks only at the TCBs that are due (and
  * those queued for a settle), never at the whole table. Every change of a
  * deadline ends in tcp_timer_sync(): at the end of each settle (after a
- * segment, a timer or a call) and where a call arms one without a settle. The retransmission and persist timers share rto_at: data in
- * flight means retransmission, none in flight with data held back by the
- * peer's window means persist.
+ * segment, a timer or a call) and where a call arms one without a settle.
+ * The retransmission and persist timers share rto_at: data in flight means
+ * retransmission, none in flight with data held back by the peer's window
+ * means persist. One more deadline, idle_at, frees rings left empty.
  */
 #include "tcp/tcp_conn.h"
 
