@@ -179,6 +179,7 @@ void tcp_unlisten(struct tcp_listener *l)
         if (c->busy) {
             tcp_unqueue(c);
             c->flags |= TCP_F_RELEASE;
+            tcp_settle_enqueue(c);
         } else {
             tcp_conn_free(c);
         }

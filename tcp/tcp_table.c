@@ -406,6 +406,8 @@ void tcp_conn_done(struct tcp_conn *c, int err)
      * accepted (a listener's half-open or queued connection). */
     if (c->flags & TCP_F_USER_CLOSED || c->listener) {
         c->flags |= TCP_F_RELEASE;
+        tcp_settle_enqueue(c);  /* freed by the settle that follows, or
+                                   by the next poll */
         return;
     }
     tcp_conn_event(c, err ? TCP_EV_ERROR | TCP_EV_READABLE | TCP_EV_WRITABLE
