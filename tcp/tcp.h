@@ -134,7 +134,9 @@ void tcp_destroy(struct tcp_layer *t);
 void tcp_input(void *ctx, struct pbuf *pb, const struct ipv4_hdr *h,
                uint64_t now);
 /* Timers due by now: retransmission, delayed ACK, persist, keepalive,
- * TIME-WAIT. */
+ * TIME-WAIT, the release of rings left empty. Looks only at the TCBs due
+ * (a heap) and those with news to deliver, never at the whole table;
+ * tcp_next_deadline is the heap's top. */
 void tcp_poll(struct tcp_layer *t, uint64_t now);
 uint64_t tcp_next_deadline(const struct tcp_layer *t);
 /* For tests: TCBs whose place in the timer heap disagrees with their
