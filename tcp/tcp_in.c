@@ -412,7 +412,10 @@ static void tcp_in_data(struct tcp_conn *c, const struct tcp_seg *s)
     if (off >= space)
         return;
     uint32_t n = s->len < space - off ? s->len : space - off;
-    tcp_ring_put_at(&c->rcv, off, s->data, n);
+    if (tcp_ring_put_at(&c->rcv, off, s->data, n) < 0) {
+        t->stats.drop_no_memory++;  /* the ring could not grow: resent */
+        return;
+    }
     if (off > 0) {
         if (tcp_ooo_add(&c->ooo, s->h.seq, s->h.seq + n) < 0) {
             t->stats.drop_ooo_full++;

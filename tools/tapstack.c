@@ -90,6 +90,9 @@ static void tapstack_usage(FILE *out)
 "      --no-ctl             serve no programs\n"
 "      --max-sockets N      sockets of the services and programs together,\n"
 "                           16..1048576 (default 1024)\n"
+"      --max-conns N        TCP connections in the table, TIME-WAIT included,\n"
+"                           16..1048576 (default 4096; about 1 KiB each when\n"
+"                           idle)\n"
 "\n"
 "Fault injection (a seeded netem inside the stack; the capture shows what\n"
 "the stack sent and what it received after the faults):\n"
@@ -276,6 +279,10 @@ static int tapstack_option(struct tapstack_opts *o, int c, const char *arg)
         return tapstack_parse_u32(arg, 1u << 20, &o->cfg.max_sockets) < 0 ||
                        o->cfg.max_sockets < 16
                    ? tapstack_bad("--max-sockets (16..1048576)", arg) : 0;
+    case 14:
+        return tapstack_parse_u32(arg, 1u << 20, &o->cfg.max_conns) < 0 ||
+                       o->cfg.max_conns < 16
+                   ? tapstack_bad("--max-conns (16..1048576)", arg) : 0;
     case 'V':
         printf("tapstack " TAPSTACK_VERSION "\n");
         return -1;
@@ -336,6 +343,7 @@ static int tapstack_parse(struct tapstack_opts *o, int argc, char **argv)
         { "ctl", required_argument, NULL, 10 },
         { "no-ctl", no_argument, NULL, 11 },
         { "max-sockets", required_argument, NULL, 12 },
+        { "max-conns", required_argument, NULL, 14 },
         { "loss", required_argument, NULL, 1 },
         { "dup", required_argument, NULL, 2 },
         { "reorder", required_argument, NULL, 3 },
