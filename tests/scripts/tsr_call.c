@@ -246,6 +246,8 @@ static struct tsr_ret tsr_dispatch(struct tsr_env *e, const struct tsr_call *k,
         return (struct tsr_ret){ -1, EBADF, NULL };
     if (strcmp(n, "bind") == 0) {
         f->port = (uint16_t)tsr_num_arg(k, 1, 8080);
+        e->isn.lport = f->port;
+        e->isn.rport = TSR_PEER_PORT;
         return (struct tsr_ret){ 0, 0, NULL };
     }
     if (strcmp(n, "listen") == 0)
