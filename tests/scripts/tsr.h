@@ -39,7 +39,9 @@ extern const uint8_t tsr_peer_mac[6];
 struct tsr_opt {
     uint8_t kind;               /* TCP_OPT_* (0 EOL, 1 NOP, ...) */
     uint8_t any;                /* value written as '*' */
-    uint32_t v1, v2;            /* mss/wscale value; TS val and ecr */
+    uint8_t raw;                /* kind K len L: bytes as written */
+    uint32_t v1, v2;            /* mss/wscale value; TS val and ecr;
+                                   raw: v1 its length byte */
     uint8_t nsack;
     uint32_t sack[4][2];        /* relative edges */
 };
@@ -58,6 +60,7 @@ struct tsr_seg {
     uint32_t win;               /* as on the wire (unscaled) */
     uint8_t has_urg;
     uint16_t urg;
+    uint8_t badsum;             /* '<' only: a wrong TCP checksum */
     uint8_t has_opts, opts_any;
     unsigned nopts;
     struct tsr_opt opts[TSR_MAX_OPTS];

@@ -11,7 +11,9 @@
  * for ACK). Any number of a '>' line, the flags, the whole SEQ:END(LEN),
  * and the options may be '*'; an ack, win or option list left out is not
  * checked. OPTIONS: mss N, wscale N, sackOK, sack L:R ..., TS val N ecr N,
- * nop, eol, comma separated; '<*>' is any. '#' and '//' start comments.
+ * nop, eol, kind K len L (any option: K, L, then L - 2 zero bytes),
+ * comma separated; '<*>' is any. 'badsum' after a '<' segment spoils its
+ * checksum. '#' and '//' start comments.
  */
 #include "tests/scripts/tsr.h"
 
@@ -174,6 +176,15 @@ static int tsr_opt(struct tsr_cur *c, struct tsr_opt *o)
         o->kind = TCP_OPT_EOL;
         return 0;
     }
+    if (tsr_eat(c, "kind")) {       /* kind K len L: any option, raw */
+        uint32_t k;
+        if (tsr_num(c, &k, NULL) < 0 || !tsr_eat(c, "len") ||
+            tsr_num(c, &o->v1, NULL) < 0 || k > 255 || o->v1 > 40)
+            return tsr_fail(c, "kind K len L expected");
+        o->kind = (uint8_t)k;
+        o->raw = 1;
+        return 0;
+    }
     return tsr_fail(c, "unknown option");
 }
 
@@ -215,6 +226,8 @@ static int tsr_seg_line(struct tsr_cur *c, struct tsr_seg *s)
             if (tsr_num(c, &v, NULL) < 0)
                 return -1;
             s->urg = (uint16_t)v;
+        } else if (tsr_eat(c, "badsum")) {
+            s->badsum = 1;
         } else if (tsr_eat(c, "<")) {
             if (tsr_opts(c, s) < 0)
                 return -1;

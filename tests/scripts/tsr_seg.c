@@ -29,8 +29,16 @@ static size_t tsr_put_opts(const struct tsr_seg *s, const struct tsr_isn *isn,
     for (unsigned i = 0; i < s->nopts; i++) {
         const struct tsr_opt *o = &s->opts[i];
         size_t need = o->kind == TCP_OPT_SACK ? 2 + 8u * o->nsack : 10;
+        if (o->raw)
+            need = o->v1 < 2 ? 2 : o->v1;
         if (n + need > 40)
             break;
+        if (o->raw) {               /* kind K len L */
+            p[n] = o->kind, p[n + 1] = (uint8_t)o->v1;
+            memset(p + n + 2, 0, need - 2);
+            n += need;
+            continue;
+        }
         switch (o->kind) {
         case TCP_OPT_EOL: case TCP_OPT_NOP:
             p[n++] = o->kind;
@@ -84,7 +92,7 @@ size_t tsr_build_frame(uint8_t *f, const struct tsr_seg *s,
         seg[hl + i] = (uint8_t)(first + i);
     size_t n = hl + s->len;
     store_be16(seg + 16, cksum_pseudo(TSR_PEER_IP, TSR_MY_IP, IPV4_PROTO_TCP,
-                                      seg, n));
+                                      seg, n) ^ (s->badsum ? 0x5a5a : 0));
     struct eth_hdr eh = { .type = ETH_TYPE_IPV4 };
     memcpy(eh.dst, tsr_my_mac, 6);
     memcpy(eh.src, tsr_peer_mac, 6);
