@@ -278,7 +278,7 @@ int tsr_call(struct tsr_env *e, const struct tsr_call *k)
     if (e->verbose)
         fprintf(stderr, "  %s\n", e->text);
     struct tsr_ret r = tsr_dispatch(e, k, &unknown);
-    tsr_drain(e);
+    tsr_settle(e);
     if (unknown)
         return tsr_report(e, "unknown call %s()", k->name);
     if (e->failed)

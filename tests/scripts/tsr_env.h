@@ -2,7 +2,7 @@
  * the stack on a memdev pair, the virtual clock, the segments the stack
  * sent that no '>' line has taken yet, and the script's file descriptors.
  * Entry points: tsr_env_new, tsr_env_free, tsr_env_configure,
- * tsr_advance, tsr_drain, tsr_inject, tsr_run_line (tsr_run.c),
+ * tsr_advance, tsr_drain, tsr_settle, tsr_inject, tsr_run_line (tsr_run.c),
  * tsr_call (tsr_call.c), tsr_report.
  */
 #ifndef TS_TESTS_SCRIPTS_TSR_ENV_H
@@ -65,6 +65,8 @@ int tsr_env_configure(struct tsr_env *e, const char *key, uint64_t val);
 void tsr_advance(struct tsr_env *e, uint64_t t);
 /* Take every frame the stack sent into the queue. */
 void tsr_drain(struct tsr_env *e);
+/* After a line's action: run timers already due, then drain. */
+void tsr_settle(struct tsr_env *e);
 /* Play one parsed line; 0, or -1 after reporting the failure. */
 int tsr_run_line(struct tsr_env *e, const struct tsr_line *ln);
 /* A socket call line (tsr_call.c); 0 or -1 after reporting. */
