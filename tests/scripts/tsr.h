@@ -61,6 +61,7 @@ struct tsr_seg {
     uint8_t has_urg;
     uint16_t urg;
     uint8_t badsum;             /* '<' only: a wrong TCP checksum */
+    uint32_t src, dst;          /* '<' only: IPv4 addresses (0: the usual) */
     uint8_t has_opts, opts_any;
     unsigned nopts;
     struct tsr_opt opts[TSR_MAX_OPTS];

@@ -13,7 +13,9 @@
  * checked. OPTIONS: mss N, wscale N, sackOK, sack L:R ..., TS val N ecr N,
  * nop, eol, kind K len L (any option: K, L, then L - 2 zero bytes),
  * comma separated; '<*>' is any. 'badsum' after a '<' segment spoils its
- * checksum. '#' and '//' start comments.
+ * checksum, 'src A.B.C.D' and 'dst A.B.C.D' change its addresses (the
+ * peer's 10.0.0.1 and the stack's 10.0.0.2 otherwise). '#' and '//' start
+ * comments.
  */
 #include "tests/scripts/tsr.h"
 
@@ -206,6 +208,18 @@ static int tsr_opts(struct tsr_cur *c, struct tsr_seg *s)
     return tsr_eat(c, ">") ? 0 : tsr_fail(c, "',' or '>' expected");
 }
 
+/* A dotted quad, host order. */
+static int tsr_addr(struct tsr_cur *c, uint32_t *a)
+{
+    uint32_t b[4];
+    for (int i = 0; i < 4; i++)
+        if (tsr_num(c, &b[i], NULL) < 0 || b[i] > 255 ||
+            (i < 3 && !tsr_eat(c, ".")))
+            return tsr_fail(c, "address A.B.C.D expected");
+    *a = TS_IP4(b[0], b[1], b[2], b[3]);
+    return 0;
+}
+
 static int tsr_seg_line(struct tsr_cur *c, struct tsr_seg *s)
 {
     s->dir = *c->p++;
@@ -226,6 +240,12 @@ static int tsr_seg_line(struct tsr_cur *c, struct tsr_seg *s)
             if (tsr_num(c, &v, NULL) < 0)
                 return -1;
             s->urg = (uint16_t)v;
+        } else if (tsr_eat(c, "src")) {
+            if (tsr_addr(c, &s->src) < 0)
+                return -1;
+        } else if (tsr_eat(c, "dst")) {
+            if (tsr_addr(c, &s->dst) < 0)
+                return -1;
         } else if (tsr_eat(c, "badsum")) {
             s->badsum = 1;
         } else if (tsr_eat(c, "<")) {

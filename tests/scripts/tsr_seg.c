@@ -91,8 +91,10 @@ size_t tsr_build_frame(uint8_t *f, const struct tsr_seg *s,
     for (uint32_t i = 0; i < s->len; i++)
         seg[hl + i] = (uint8_t)(first + i);
     size_t n = hl + s->len;
-    store_be16(seg + 16, cksum_pseudo(TSR_PEER_IP, TSR_MY_IP, IPV4_PROTO_TCP,
-                                      seg, n) ^ (s->badsum ? 0x5a5a : 0));
+    uint32_t src = s->src ? s->src : TSR_PEER_IP;
+    uint32_t dst = s->dst ? s->dst : TSR_MY_IP;
+    store_be16(seg + 16, cksum_pseudo(src, dst, IPV4_PROTO_TCP, seg, n) ^
+                             (s->badsum ? 0x5a5a : 0));
     struct eth_hdr eh = { .type = ETH_TYPE_IPV4 };
     memcpy(eh.dst, tsr_my_mac, 6);
     memcpy(eh.src, tsr_peer_mac, 6);
@@ -100,8 +102,8 @@ size_t tsr_build_frame(uint8_t *f, const struct tsr_seg *s,
     struct ipv4_hdr ih = { .hlen = IPV4_HLEN,
                            .total_len = (uint16_t)(IPV4_HLEN + n), .id = 1,
                            .frag = IPV4_DF, .ttl = 64,
-                           .proto = IPV4_PROTO_TCP, .src = TSR_PEER_IP,
-                           .dst = TSR_MY_IP };
+                           .proto = IPV4_PROTO_TCP, .src = src,
+                           .dst = dst };
     ipv4_emit(&ih, f + ETH_HLEN);
     return ETH_HLEN + IPV4_HLEN + n;
 }
