@@ -1,7 +1,8 @@
 #!/bin/bash
 # tests/scripts/check-must.sh - keep docs/rfc9293-must.md honest: every
 # test the matrix names must exist. A CUnit test is written `suite/test_x`
-# (a tests/unit/ file with TS_SUITE(suite, ...) and TS_TEST(test_x)); a
+# in backticks (a tests/unit/ file with TS_SUITE(suite, ...) and
+# TS_TEST(test_x); arp_test_x and the like too); a
 # script is written `name.pkt` (tests/scripts/name.pkt). Exits 1 and names
 # each missing one; prints how many references it checked.
 set -u
@@ -13,7 +14,7 @@ for s in $(grep -o '[A-Za-z0-9_.-]*\.pkt' "$doc" | sort -u); do
     n=$((n + 1))
     [ -f "tests/scripts/$s" ] || { echo "check-must: no script tests/scripts/$s"; bad=1; }
 done
-for ref in $(grep -oE '`[a-z0-9_]+/test_[A-Za-z0-9_]+`' "$doc" | tr -d '`' | sort -u); do
+for ref in $(grep -oE '`[a-z0-9_]+/[a-z0-9_]*test_[A-Za-z0-9_]+`' "$doc" | tr -d '`' | sort -u); do
     n=$((n + 1))
     suite=${ref%%/*} test=${ref#*/}
     files=$(grep -lE "TS_SUITE\(${suite}," tests/unit/*.c)
