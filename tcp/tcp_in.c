@@ -473,12 +473,9 @@ static void tcp_in_fin(struct tcp_conn *c, const struct tcp_seg *s)
     }
 }
 
-/* Simultaneous open (§3.5 figure 8, line 6): in SYN-RECEIVED reached from
- * SYN-SENT, the peer's SYN-ACK repeats the SYN we took already (it lies
- * just below RCV.NXT, so the sequence test of step 1 would drop it) and
- * acknowledges ours: the connection is established. Dropping it left the
- * open waiting a whole RTO for our SYN-ACK to be resent and answered
- * (Linux's tcp_validate_incoming lets it pass too). Its window is a SYN's,
+/* Simultaneous open (§3.5 figure 8, line 6): the peer's SYN-ACK repeats
+ * the SYN we took (just below RCV.NXT: step 1 would drop it, and the open
+ * waited an RTO) and acknowledges ours: established. Its window is a SYN's,
  * never scaled (RFC 7323 §2.2). Returns 1 when the segment is consumed. */
 static int tcp_in_simopen_synack(struct tcp_conn *c, const struct tcp_seg *s)
 {
