@@ -292,11 +292,11 @@ int tsr_call(struct tsr_env *e, const struct tsr_call *k)
     }
     if (k->ret_any || (r.v == k->ret && (r.v != -1 || r.err == k->err)))
         return 0;
-    if (r.v == -1)
-        return tsr_report(e, "%s() = -1 %s, expected %ld %s\n  script: %s",
-                          k->name, tsr_errno_name(r.err), k->ret,
-                          k->ret == -1 ? tsr_errno_name(k->err) : "", e->text);
-    return tsr_report(e, "%s() = %ld, expected %ld %s\n  script: %s", k->name,
-                      r.v, k->ret, k->ret == -1 ? tsr_errno_name(k->err) : "",
-                      e->text);
+    char got[48], want[48];
+    snprintf(got, sizeof got, "%ld%s%s", r.v, r.v == -1 ? " " : "",
+             r.v == -1 ? tsr_errno_name(r.err) : "");
+    snprintf(want, sizeof want, "%ld%s%s", k->ret, k->ret == -1 ? " " : "",
+             k->ret == -1 ? tsr_errno_name(k->err) : "");
+    return tsr_report(e, "%s() = %s, expected %s\n  script: %s", k->name, got,
+                      want, e->text);
 }

@@ -65,7 +65,7 @@ int main(int argc, char **argv)
     for (int i = first; i < argc; i++) {
         if (tsr_run_file(argv[i], verbose) == 0) {
             passed++;
-            if (verbose || argc - first > 1)
+            if (verbose)
                 printf("PASS %s\n", argv[i]);
         } else {
             failed++;
