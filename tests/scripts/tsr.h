@@ -62,6 +62,8 @@ struct tsr_seg {
     uint16_t urg;
     uint8_t badsum;             /* '<' only: a wrong TCP checksum */
     uint32_t src, dst;          /* '<' only: IPv4 addresses (0: the usual) */
+    uint16_t port;              /* '<' only: the peer's port from this line
+                                   on (0: keep it) */
     uint8_t has_opts, opts_any;
     unsigned nopts;
     struct tsr_opt opts[TSR_MAX_OPTS];

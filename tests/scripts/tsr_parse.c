@@ -14,8 +14,9 @@
  * nop, eol, kind K len L (any option: K, L, then L - 2 zero bytes),
  * comma separated; '<*>' is any. 'badsum' after a '<' segment spoils its
  * checksum, 'src A.B.C.D' and 'dst A.B.C.D' change its addresses (the
- * peer's 10.0.0.1 and the stack's 10.0.0.2 otherwise). '#' and '//' start
- * comments.
+ * peer's 10.0.0.1 and the stack's 10.0.0.2 otherwise), 'port N' makes N
+ * the peer's port from this line on (a second connection). '#' and '//'
+ * start comments.
  */
 #include "tests/scripts/tsr.h"
 
@@ -240,6 +241,10 @@ static int tsr_seg_line(struct tsr_cur *c, struct tsr_seg *s)
             if (tsr_num(c, &v, NULL) < 0)
                 return -1;
             s->urg = (uint16_t)v;
+        } else if (tsr_eat(c, "port")) {
+            if (tsr_num(c, &v, NULL) < 0 || v == 0 || v > 65535)
+                return tsr_fail(c, "port 1..65535 expected");
+            s->port = (uint16_t)v;
         } else if (tsr_eat(c, "src")) {
             if (tsr_addr(c, &s->src) < 0)
                 return -1;

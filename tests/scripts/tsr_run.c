@@ -254,6 +254,8 @@ static int tsr_inject(struct tsr_env *e, const struct tsr_seg *s)
     uint8_t f[TSR_FRAME_MAX];
     if (tsr_check_quiet(e) < 0)
         return -1;
+    if (s->port)
+        e->isn.rport = s->port;     /* the script now talks of this one */
     size_t n = tsr_build_frame(f, s, &e->isn);
     if (n == 0)
         return tsr_report(e, "segment too large for a frame");
