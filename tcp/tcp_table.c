@@ -73,7 +73,10 @@ void tcp_config_default(struct tcp_config *cfg)
     cfg->rto_max = 60000;           /* RFC 6298 §2.5 */
     cfg->rto_syn = 3000;            /* RFC 6298 §5.7: 3 s after a lost SYN */
     cfg->max_retries = 12;
-    cfg->max_syn_retries = 6;
+    /* RFC 9293 §3.8.3 (MUST-23): R2 for a SYN at least 3 minutes: with
+     * RTOs of 1, 2, 4 ... capped at 60 s, the 7th retry goes at 123 s and
+     * the open fails at 183 s (6 retries gave up at 127 s). */
+    cfg->max_syn_retries = 7;
     cfg->delack_ms = 40;
     cfg->msl_ms = 30000;
     cfg->keepalive_idle = 7200000;  /* RFC 1122 §4.2.3.6: >= 2 hours */
