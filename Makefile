@@ -206,6 +206,24 @@ $(UNIT): $(PRELOAD_CORE) $(PRELOAD_SO) $(TSRUN)
 $(UNIT): LDLIBS_ALL += -ldl
 -include $(PRELOAD_OBJ:.o=.d)
 
+# tapstack-draw (issue 9, "Pictures"): tools/draw/ is its own library
+# (capture reading on the stack's wire parsers, connections, the trace
+# through jansson, the SVG emitter, the diagrams), linked into
+# tapstack-draw and the unit tests (their draw suite), never into the
+# other tools or libtapstack.
+DRAW_SRC := $(wildcard tools/draw/*.c)
+DRAW_OBJ := $(DRAW_SRC:%.c=$(BUILD)/%.o)
+DRAW_LIB := $(BUILD)/libts-draw.a
+$(DRAW_LIB): $(DRAW_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+$(BUILD)/tapstack-draw: $(BUILD)/tools/tapstack-draw.o $(DRAW_LIB) $(LIB)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(DRAW_LIB) $(LIB) -ljansson $(LDLIBS_ALL)
+$(UNIT): $(DRAW_LIB)
+$(UNIT): LDLIBS_ALL += $(DRAW_LIB) $(LIB) -ljansson -lpcap
+INSTALL_BIN += $(BUILD)/tapstack-draw
+-include $(DRAW_OBJ:.o=.d)
+
 check-layers:
 	@tools/check-layers.sh
 
