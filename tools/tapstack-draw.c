@@ -121,7 +121,7 @@ static void parse_args(int argc, char **argv, struct draw_args *a)
     *a = (struct draw_args){ .conn = -1, .port = -1, .max_rows = 600,
                              .fold = 8, .max_frames = 200000 };
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "o:t:c:p:rh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":o:t:c:p:rh", opts, NULL)) != -1) {
         switch (c) {
         case 'o': a->out = optarg; break;
         case 't': a->trace = optarg; break;
@@ -133,11 +133,11 @@ static void parse_args(int argc, char **argv, struct draw_args *a)
         case 'F': a->fold = num_arg("--fold", optarg, 0, 1000000); break;
         case 'M': a->max_frames = num_arg("--max-frames", optarg, 1, 10000000); break;
         case 'h': fputs(usage_text, stdout); exit(0);
+        case ':':
+            die("option '%s' needs a value (see --help)%s", argv[optind - 1], "");
+            break;
         default:
-            if (optopt && strchr("otcp", optopt))
-                die("option -%s needs a value (see --help)",
-                    (char[]){ (char)optopt, 0 }, "");
-            die("unknown option '%s' (see --help)", argv[optind - 1], "");
+            die("unknown option '%s' (see --help)%s", argv[optind - 1], "");
         }
     }
     int npos = argc - optind;

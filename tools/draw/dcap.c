@@ -233,7 +233,10 @@ int dcap_load(const char *path, struct dcap *c, size_t max_frames,
     memset(c, 0, sizeof *c);
     pcap_t *p = pcap_open_offline(path, perr);
     if (!p) {
-        snprintf(err, errlen, "%s: %s", path, perr);
+        if (strncmp(perr, path, strlen(path)) == 0)
+            snprintf(err, errlen, "%s", perr);     /* it names the file */
+        else
+            snprintf(err, errlen, "%s: %s", path, perr);
         return -1;
     }
     if (pcap_datalink(p) != DLT_EN10MB) {
