@@ -32,15 +32,18 @@ static const char ld_css[] =
     "font-weight:normal;fill:#8e6aa8}text.tm{fill:#666;font-size:10px}"
     "text.h{font-size:13px;font-weight:bold}text.ep{font-weight:bold}"
     "text.note{fill:#c0392b;font-size:10px}"
-    "rect.band{fill:#e8f0fb;stroke:#9bb5dc}text.band{font-size:11px}";
+    "rect.band{fill:#e8f0fb;stroke:#9bb5dc}text.band{font-size:11px}"
+    "rect.rxb{fill:#fbeaea;stroke:#d98880}text.band.rx{fill:#c0392b}";
 
 /* A segment that may disappear into a band: data or a pure ACK either
- * way, with nothing to tell (no SYN, FIN or RST, no state entered, no
- * retransmission, no drop). */
+ * way, with no SYN, FIN or RST, no state entered and no drop. Resent data
+ * folds too (the band counts it and turns red): a lossy bulk transfer
+ * resends hundreds of segments, which a ladder cannot show one by one;
+ * the time-sequence graph can, and --fold 0 draws every arrow. */
 static int ld_foldable(const struct dconn_seg *s, const struct dcap_tcp *t)
 {
-    if (s->retrans || s->dropped || s->state[0] || s->state[1] ||
-        s->tstate[0] || s->tstate[1])
+    if (s->dropped || s->state[0] || s->state[1] || s->tstate[0] ||
+        s->tstate[1])
         return 0;
     return !(t->flags & ~(TCP_ACK | TCP_PSH));
 }
@@ -163,26 +166,34 @@ static void ld_band(struct svg *g, const struct dcap *cap,
                     double y)
 {
     const struct dconn_seg *a = &c->seg[r->first], *b = &c->seg[r->last];
-    size_t nseg[2] = { 0, 0 }, ndata[2] = { 0, 0 };
+    size_t nseg[2] = { 0, 0 }, ndata[2] = { 0, 0 }, nrx[2] = { 0, 0 };
     unsigned long long bytes[2] = { 0, 0 };
     for (size_t i = r->first; i <= r->last; i++) {
         const struct dconn_seg *s = &c->seg[i];
         uint32_t len = cap->f[s->fi].tcp.len;
         nseg[s->dir]++;
         ndata[s->dir] += len > 0;
+        nrx[s->dir] += s->retrans;
         bytes[s->dir] += len;
     }
     const struct dcap_frame *fa = &cap->f[a->fi], *fb = &cap->f[b->fi];
     svg_text(g, 8, y + 20, "start", "tm", "#%u-%u", fa->no, fb->no);
     svg_text(g, 8, y + 33, "start", "tm", "%.6f-%.6f", fa->t_us / 1e6,
              fb->t_us / 1e6);
-    svg_rect(g, LD_XL, y + 6, LD_XR - LD_XL, LD_BAND - 16, "band");
+    svg_rect(g, LD_XL, y + 6, LD_XR - LD_XL, LD_BAND - 16,
+             nrx[0] + nrx[1] ? "band rxb" : "band");
     svg_text(g, (LD_XL + LD_XR) / 2, y + 20, "middle", "band",
              "→ %zu segs (%zu data, %llu B)  ← %zu segs (%zu data, %llu B)",
              nseg[0], ndata[0], bytes[0], nseg[1], ndata[1], bytes[1]);
-    svg_text(g, (LD_XL + LD_XR) / 2, y + 34, "middle", "band",
-             "%zu segments folded, %.3f ms: only data and ACKs",
-             r->last - r->first + 1, (fb->t_us - fa->t_us) / 1e3);
+    if (nrx[0] + nrx[1])
+        svg_text(g, (LD_XL + LD_XR) / 2, y + 34, "middle", "band rx",
+                 "%zu segments folded, %.3f ms, %zu of them resent (→ %zu, ← %zu)",
+                 r->last - r->first + 1, (fb->t_us - fa->t_us) / 1e3,
+                 nrx[0] + nrx[1], nrx[0], nrx[1]);
+    else
+        svg_text(g, (LD_XL + LD_XR) / 2, y + 34, "middle", "band",
+                 "%zu segments folded, %.3f ms: only data and ACKs",
+                 r->last - r->first + 1, (fb->t_us - fa->t_us) / 1e3);
 }
 
 static void ld_endpoint(const struct dconn_side *s, const char *role,
