@@ -17,6 +17,8 @@
 #   make check-install install into a temporary DESTDIR, build a program on
 #                      it with pkg-config (shared and static), uninstall
 #   make demo          install packages, build, run the demo in a namespace
+#                      (ends with the HTML page of its capture, tapstack-draw)
+#   make walkthrough   regenerate docs/walkthrough.md from a real run (root)
 #   make deps          install the Debian packages the build and tests need
 #   make CC=clang      the same with clang
 
@@ -235,6 +237,12 @@ deps:
 
 demo: deps all
 	tools/demo.sh
+
+# docs/walkthrough.md and docs/walkthrough-ladder.svg, rewritten from a
+# real run (one curl to tapstack's HTTP server, in a namespace; root).
+.PHONY: walkthrough
+walkthrough: all
+	BUILD=$(BUILD) tools/walkthrough.sh
 
 bench: all
 	BUILD=$(BUILD) tools/bench.sh

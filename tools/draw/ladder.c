@@ -150,7 +150,7 @@ static void ld_segment(struct svg *g, const struct dcap *cap,
         svg_line(g, x0, y, x1, y + LD_DROP,
                  s->retrans ? "rx" : s->dir == 0 ? "seg" : "seg1");
     }
-    svg_text(g, (LD_XL + LD_XR) / 2, y + 2, "middle",
+    svg_text(g, (LD_XL + LD_XR) / 2, y - 1, "middle",
              s->retrans ? "lbl rx" : "lbl", "%s", lbl);
     if (s->note)
         svg_text(g, (LD_XL + LD_XR) / 2, y + LD_DROP + 12, "middle", "note",
