@@ -68,38 +68,75 @@ static double ty(const struct tpanel *p, double v)
 
 /* Frame, grid and labels of a panel; unit names the y values. */
 static void ts_panel(struct tgraph *t, const struct tpanel *p,
-                     const char *title, const char *unit, double div)
+                     const char *title, const char *unit, double div,
+                     int values)
 {
     svg_rect(&t->g, TS_X0, p->y0, TS_X1 - TS_X0, p->y1 - p->y0, "fr");
     svg_text(&t->g, TS_X0, p->y0 - 6, "start", "h", "%s", title);
     for (int i = 0; i <= 4; i++) {
         double v = p->vmax * i / 4, y = ty(p, v);
         svg_line(&t->g, TS_X0, y, TS_X1, y, "ax");
-        svg_text(&t->g, TS_X0 - 4, y + 3, "end", "ax", "%.0f%s", v / div, unit);
+        if (values)
+            svg_text(&t->g, TS_X0 - 4, y + 3, "end", "ax", "%.0f%s", v / div,
+                     unit);
     }
+    int64_t span = t->t1 - t->t0;
+    int prec = span < 10000 ? 5 : span < 100000 ? 4 : 3;
     for (int i = 0; i <= 5; i++) {
-        int64_t us = t->t0 + (t->t1 - t->t0) * i / 5;
+        int64_t us = t->t0 + span * i / 5;
         double x = tx(t, us);
         svg_line(&t->g, x, p->y0, x, p->y1, "ax");
-        svg_text(&t->g, x, p->y1 + 12, "middle", "ax", "%.3f s", us / 1e6);
+        svg_text(&t->g, x, p->y1 + 12, "middle", "ax", "%.*f s", prec, us / 1e6);
     }
 }
 
-/* The highest sequence value the top panel must show. */
+/* The highest sequence number the sender sent: the top panel shows up to
+ * a quarter more, so the window edge (often far above) does not squash
+ * the data; it is clipped to the top. */
 static double ts_seq_max(const struct dcap *cap, const struct dconn *c, int dir)
 {
     double m = 1;
     for (size_t i = 0; i < c->n; i++) {
         const struct dconn_seg *s = &c->seg[i];
         const struct dcap_tcp *tc = &cap->f[s->fi].tcp;
-        double v = s->dir == dir ? (double)s->rseq + tc->len
-                   : (tc->flags & TCP_ACK) ? (double)s->rack + s->rwin : 0;
-        if (s->dir == dir && s->rseq > 0x80000000u)
+        if (s->dir != dir || s->rseq > 0x80000000u)
             continue;           /* before the ISN we saw: not drawn */
-        if (v > m)
-            m = v;
+        if ((double)s->rseq + tc->len > m)
+            m = (double)s->rseq + tc->len;
     }
     return m;
+}
+
+/* The time span worth drawing: from the first segment to the last one
+ * that moves the data (data sent, or new data acknowledged), so a close
+ * long after the transfer does not squash it. */
+static void ts_span(struct tgraph *t, const struct dcap *cap,
+                    const struct dconn *c, int dir)
+{
+    uint32_t acked = 0;
+    t->t0 = c->n ? cap->f[c->seg[0].fi].t_us : 0;
+    t->t1 = t->t0;
+    for (size_t i = 0; i < c->n; i++) {
+        const struct dconn_seg *s = &c->seg[i];
+        const struct dcap_tcp *tc = &cap->f[s->fi].tcp;
+        int moves = s->dir == dir ? tc->len > 0
+                    : (tc->flags & TCP_ACK) && s->rack > acked &&
+                      s->rack < 0x80000000u;
+        if (s->dir != dir && moves)
+            acked = s->rack;
+        if (moves)
+            t->t1 = cap->f[s->fi].t_us;
+    }
+    if (t->t1 == t->t0 && c->n)         /* no data at all: every segment */
+        t->t1 = cap->f[c->seg[c->n - 1].fi].t_us;
+    t->t1 += (t->t1 - t->t0) / 50 + 1;
+}
+
+/* Is this segment inside the drawn span? */
+static int ts_in_span(const struct tgraph *t, const struct dcap *cap,
+                      const struct dconn_seg *s)
+{
+    return cap->f[s->fi].t_us <= t->t1;
 }
 
 static void ts_data(struct tgraph *t, const struct dcap *cap,
@@ -110,7 +147,8 @@ static void ts_data(struct tgraph *t, const struct dcap *cap,
         const struct dconn_seg *s = &c->seg[i];
         const struct dcap_tcp *tc = &cap->f[s->fi].tcp;
         uint32_t span = tc->len + !!(tc->flags & (TCP_SYN | TCP_FIN));
-        if (s->dir != dir || span == 0 || s->rseq > 0x80000000u)
+        if (s->dir != dir || span == 0 || s->rseq > 0x80000000u ||
+            !ts_in_span(t, cap, s))
             continue;
         double x = tx(t, cap->f[s->fi].t_us);
         double ya = ty(&t->seq, s->rseq), yb = ty(&t->seq, (double)s->rseq + span);
@@ -133,7 +171,8 @@ static void ts_acks(struct tgraph *t, const struct dcap *cap,
         for (size_t i = 0; i < c->n; i++) {
             const struct dconn_seg *s = &c->seg[i];
             const struct dcap_tcp *tc = &cap->f[s->fi].tcp;
-            if (s->dir == dir || !(tc->flags & TCP_ACK) || s->rack > 0x80000000u)
+            if (s->dir == dir || !(tc->flags & TCP_ACK) ||
+                s->rack > 0x80000000u || !ts_in_span(t, cap, s))
                 continue;
             double v = pass == 0 ? (double)s->rack : (double)s->rack + s->rwin;
             double x = tx(t, cap->f[s->fi].t_us);
@@ -148,7 +187,7 @@ static void ts_acks(struct tgraph *t, const struct dcap *cap,
     for (size_t i = 0; i < c->n; i++) {
         const struct dconn_seg *s = &c->seg[i];
         const struct dcap_tcp *tc = &cap->f[s->fi].tcp;
-        if (s->dir == dir)
+        if (s->dir == dir || !ts_in_span(t, cap, s))
             continue;
         double x = tx(t, cap->f[s->fi].t_us) + 3;
         for (unsigned k = 0; k < tc->nsack; k++)
@@ -177,7 +216,7 @@ static double ts_flight(struct tgraph *t, const struct dcap *cap,
         double v = hi > acked ? (double)(hi - acked) : 0;
         if (v > m)
             m = v;
-        if (draw)
+        if (draw && ts_in_span(t, cap, s))
             svg_poly_pt(&t->g, tx(t, cap->f[s->fi].t_us), ty(&t->bytes, v));
     }
     if (draw)
@@ -263,9 +302,8 @@ int tseq_draw(FILE *f, const struct dcap *cap, const struct dconn *c,
 {
     struct tgraph t;
     memset(&t, 0, sizeof t);
-    t.t0 = c->n ? cap->f[c->seg[0].fi].t_us : 0;
-    t.t1 = c->n ? cap->f[c->seg[c->n - 1].fi].t_us : 1;
-    t.seq = (struct tpanel){ 70, 420, ts_seq_max(cap, c, dir) * 1.05 };
+    ts_span(&t, cap, c, dir);
+    t.seq = (struct tpanel){ 70, 420, ts_seq_max(cap, c, dir) * 1.25 };
     double fl = ts_flight(&t, cap, c, dir, 0);
     double cw = ts_series(&t, tr, c, dir, TF_CWND, NULL, 1, NULL);
     t.bytes = (struct tpanel){ 470, 610, (fl > cw ? fl : cw) * 1.1 + 1 };
@@ -275,10 +313,10 @@ int tseq_draw(FILE *f, const struct dcap *cap, const struct dconn *c,
     t.tim = (struct tpanel){ 660, 760, tmax > 1 ? tmax : 1 };
     svg_begin(&t.g, f, TS_W, 800, standalone, ts_css);
     ts_title(&t, c, dir);
-    ts_panel(&t, &t.seq, "sequence (bytes from the ISN)", "", 1);
+    ts_panel(&t, &t.seq, "sequence (bytes from the ISN)", "", 1, 1);
     ts_data(&t, cap, c, dir);
     ts_acks(&t, cap, c, dir);
-    ts_panel(&t, &t.bytes, "bytes", " B", 1);
+    ts_panel(&t, &t.bytes, "bytes", " B", 1, 1);
     ts_flight(&t, cap, c, dir, 1);
     static const char *const kb[] = { "k fl", "— in flight (capture)", "k cw",
         "— cwnd (trace)", "k ss", "-- ssthresh (trace)", NULL };
@@ -287,7 +325,7 @@ int tseq_draw(FILE *f, const struct dcap *cap, const struct dconn *c,
         ts_series(&t, tr, c, dir, TF_CWND, &t.bytes, 1, "cw");
         ts_series(&t, tr, c, dir, TF_SSTHRESH, &t.bytes, 1, "ss");
     }
-    ts_panel(&t, &t.tim, "timers", " ms", 1);
+    ts_panel(&t, &t.tim, "timers", " ms", 1, rto >= 0 || srtt >= 0);
     static const char *const kt[] = { "k rto", "— RTO (trace)", "k srtt",
         "— SRTT (trace)", NULL };
     ts_key(&t, TS_X0 + 120, t.tim.y0 - 6, kt);
