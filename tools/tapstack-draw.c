@@ -23,7 +23,7 @@
 #include "tools/draw/ladder.h"
 #include "tools/draw/tseq.h"
 
-#define TRACE_MAX_EVENTS 1000000
+#define TRACE_MAX_EVENTS 500000
 
 static const char usage_text[] =
 "Usage: tapstack-draw ladder [OPTIONS] CAPTURE.pcap\n"

@@ -109,6 +109,17 @@ unsigned dfx_session(struct dfx *w)
     return 11;
 }
 
+int dfx_session_pcap(char *path, size_t cap)
+{
+    dfx_tmpname(path, cap, ".pcap");
+    struct dfx *w = dfx_open(path);
+    if (!w)
+        return -1;
+    dfx_session(w);
+    dfx_close(w);
+    return 0;
+}
+
 int dfx_write_file(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");

@@ -2,6 +2,7 @@
  * written by the test: a pcap of hand-made TCP segments (the stack's own
  * emitters, correct checksums) and JSON-lines trace files.
  * Entry points: dfx_open, dfx_tcp, dfx_raw, dfx_close, dfx_session,
+ * dfx_session_pcap,
  * dfx_write_file, dfx_tmpname.
  */
 #ifndef TS_TESTS_UNIT_DRAW_FIXTURE_H
@@ -36,6 +37,9 @@ void dfx_close(struct dfx *w);
  * back (7), the client's FIN (8), the server's ACK (9) and FIN (10), the
  * last ACK (11). Returns the number of frames written. */
 unsigned dfx_session(struct dfx *w);
+
+/* The known session in a new capture at a fresh name (into path); 0 or -1. */
+int dfx_session_pcap(char *path, size_t cap);
 
 /* Write text to a new file; 0 or -1. */
 int dfx_write_file(const char *path, const char *text);

@@ -1,8 +1,9 @@
-/* tests/unit/test_draw.c - tapstack-draw's library (tools/draw/): the SVG
- * emitter's escaping, capture parsing (also of truncated and garbage
- * input), connection grouping and state inference, the ladder of a known
- * session (arrows and state labels), the trace (load, errors, tie to the
- * frames), the time-sequence graph and the HTML page. */
+/* tests/unit/test_draw.c - tapstack-draw's drawings (tools/draw/):
+ * connection grouping and state inference, the ladder of a known session
+ * (its arrows and state labels), folding, the trace (load, errors, tie to
+ * the frames), the time-sequence graph and the HTML page's links. The
+ * emitter's escaping and the capture reader on hostile input are
+ * test_draw_input.c's. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,173 +38,6 @@ static unsigned count_of(const char *hay, const char *needle)
     return n;
 }
 
-static char *esc(const char *s)
-{
-    char *out;
-    CAPTURE_TEXT(out, svg_esc(mf, s));
-    return out;
-}
-
-static void test_esc_markup(void)
-{
-    char *o = esc("<a href=\"x\">&'</a>");
-    CU_ASSERT_STRING_EQUAL(o, "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;");
-    free(o);
-    o = esc("plain 10.0.0.1:80 → ok");
-    CU_ASSERT_STRING_EQUAL(o, "plain 10.0.0.1:80 → ok");
-    free(o);
-}
-
-static void test_esc_bytes(void)
-{
-    /* Control characters, a lone continuation byte, an overlong NUL, a
-     * cut sequence, a surrogate and U+FFFE are not XML: each becomes '?'. */
-    char *o = esc("a\x01" "b\tc\n\x7f" "d\x80" "e\xc0\x80" "f\xe2\x82" "g"
-                  "\xed\xa0\x80" "h\xef\xbf\xbe" "i\xff");
-    CU_ASSERT_STRING_EQUAL(o, "a?b c ?d?e??f??g???h???i?");
-    free(o);
-    o = esc(NULL);
-    CU_ASSERT_STRING_EQUAL(o, "");
-    free(o);
-}
-
-static void test_svg_text_escaped(void)
-{
-    char *o;
-    struct svg g;
-    CAPTURE_TEXT(o, {
-        svg_begin(&g, mf, 100, 50, 1, "text{fill:red}");
-        svg_text(&g, 1, 2, "middle", "a\"b", "%s", "<script>x&y</script>");
-        svg_link(&g, "f\"1");
-        svg_link_end(&g);
-        CU_ASSERT_EQUAL(svg_end(&g), 0);
-    });
-    CU_ASSERT_PTR_NOT_NULL(strstr(o, "&lt;script&gt;x&amp;y&lt;/script&gt;"));
-    CU_ASSERT_PTR_NULL(strstr(o, "<script>"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(o, "class=\"a&quot;b\""));
-    CU_ASSERT_PTR_NOT_NULL(strstr(o, "href=\"#f&quot;1\""));
-    CU_ASSERT_EQUAL(strncmp(o, "<?xml", 5), 0);
-    CU_ASSERT_PTR_NOT_NULL(strstr(o, "</svg>\n"));
-    free(o);
-}
-
-/* Write the known session to a new capture; its path in path. */
-static void session_pcap(char *path, size_t cap)
-{
-    dfx_tmpname(path, cap, ".pcap");
-    struct dfx *w = dfx_open(path);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(w);
-    CU_ASSERT_EQUAL(dfx_session(w), 11);
-    dfx_close(w);
-}
-
-static void test_parse_session(void)
-{
-    char path[256], err[256];
-    struct dcap c;
-    session_pcap(path, sizeof path);
-    CU_ASSERT_EQUAL_FATAL(dcap_load(path, &c, 1000, err, sizeof err), 0);
-    unlink(path);
-    CU_ASSERT_EQUAL(c.n, 11);
-    CU_ASSERT_FALSE(c.truncated);
-    const struct dcap_frame *f = &c.f[0];
-    CU_ASSERT_EQUAL(f->no, 1);
-    CU_ASSERT_EQUAL(f->kind, DK_TCP);
-    CU_ASSERT_EQUAL(f->tcp.flags, TCP_SYN);
-    CU_ASSERT_EQUAL(f->tcp.seq, DFX_CISN);
-    CU_ASSERT_EQUAL(f->tcp.sport, DFX_CPORT);
-    CU_ASSERT_EQUAL(f->tcp.dport, DFX_SPORT);
-    CU_ASSERT(f->tcp.has_mss && f->tcp.mss == 1460);
-    CU_ASSERT(f->tcp.has_ws && f->tcp.ws == 7);
-    CU_ASSERT_STRING_EQUAL(f->src, "10.0.0.1");
-    f = &c.f[3];
-    CU_ASSERT_EQUAL(f->tcp.len, 100);
-    CU_ASSERT_EQUAL(f->t_us, 300);
-    CU_ASSERT_PTR_NOT_NULL(strstr(f->info, "[PSH,ACK]"));
-    CU_ASSERT_EQUAL(c.f[6].tcp.len, 50);
-    dcap_free(&c);
-}
-
-/* Every prefix of a frame, and random bytes, parse without a read past
- * the end (an exact-size heap copy: AddressSanitizer would see it). */
-static void test_parse_hostile(void)
-{
-    uint8_t frame[] = {
-        0x02, 0, 0x0a, 0, 0, 2, 0xee, 0, 0, 0, 0, 1, 0x08, 0x00,
-        0x4f, 0, 0, 60, 0, 1, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
-        /* IHL 15 claims 60 bytes of header; the rest is a TCP header with
-         * data offset 15 and options that run off the end */
-        0, 80, 0x1f, 0x90, 0, 0, 0, 1, 0, 0, 0, 0, 0xf0, 0x12, 0xff, 0xff,
-        0, 0, 0, 0, 2, 4, 5, 0xb4, 5, 34, 0, 0,
-    };
-    struct dcap_frame f;
-    for (size_t len = 0; len <= sizeof frame; len++) {
-        uint8_t *copy = malloc(len ? len : 1);
-        memcpy(copy, frame, len);
-        dcap_parse_frame(copy, len, &f);
-        CU_ASSERT(f.kind == DK_BAD || f.kind == DK_OTHER || f.kind == DK_IPV4 ||
-                  f.kind == DK_TCP);
-        free(copy);
-    }
-    unsigned seed = 12345, bad = 0;
-    for (int i = 0; i < 5000; i++) {
-        size_t len = (seed = seed * 1103515245 + 12345) % 120;
-        uint8_t *buf = malloc(len ? len : 1);
-        for (size_t k = 0; k < len; k++)
-            buf[k] = (uint8_t)((seed = seed * 1103515245 + 12345) >> 16);
-        if (len > 13 && i % 2) {
-            buf[12] = 0x08;     /* half of them claim IPv4 */
-            buf[13] = 0;
-            if (len > 14)
-                buf[14] = 0x45;
-        }
-        dcap_parse_frame(buf, len, &f);
-        bad += f.kind == DK_BAD;
-        CU_ASSERT(strlen(f.info) < sizeof f.info);
-        free(buf);
-    }
-    CU_ASSERT(bad > 0);
-}
-
-static void test_load_errors(void)
-{
-    char path[256], err[256];
-    struct dcap c;
-    CU_ASSERT_EQUAL(dcap_load("/nonexistent/x.pcap", &c, 10, err, sizeof err), -1);
-    CU_ASSERT_PTR_NOT_NULL(strstr(err, "/nonexistent/x.pcap"));
-    CU_ASSERT_PTR_NULL(strchr(err, '\n'));
-    dfx_tmpname(path, sizeof path, ".pcap");
-    CU_ASSERT_EQUAL(dfx_write_file(path, "this is not a capture at all\n"), 0);
-    CU_ASSERT_EQUAL(dcap_load(path, &c, 10, err, sizeof err), -1);
-    CU_ASSERT_EQUAL(dfx_write_file(path, ""), 0);
-    CU_ASSERT_EQUAL(dcap_load(path, &c, 10, err, sizeof err), -1);
-    unlink(path);
-}
-
-/* A capture cut inside its last record keeps the frames before it; past
- * max_frames the rest are counted, not kept. */
-static void test_load_truncated(void)
-{
-    char path[256], err[256];
-    struct dcap c;
-    session_pcap(path, sizeof path);
-    CU_ASSERT_EQUAL(dcap_load(path, &c, 4, err, sizeof err), 0);
-    CU_ASSERT_EQUAL(c.n, 4);
-    CU_ASSERT_EQUAL(c.skipped, 7);
-    dcap_free(&c);
-    FILE *f = fopen(path, "r+");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fclose(f);
-    CU_ASSERT_EQUAL(truncate(path, size - 10), 0);
-    CU_ASSERT_EQUAL(dcap_load(path, &c, 1000, err, sizeof err), 0);
-    CU_ASSERT_EQUAL(c.n, 10);
-    CU_ASSERT_TRUE(c.truncated);
-    dcap_free(&c);
-    unlink(path);
-}
-
 /* The known session, loaded and grouped. */
 struct sess {
     struct dcap cap;
@@ -213,7 +47,7 @@ struct sess {
 static void sess_load(struct sess *s)
 {
     char path[256], err[256];
-    session_pcap(path, sizeof path);
+    CU_ASSERT_EQUAL_FATAL(dfx_session_pcap(path, sizeof path), 0);
     CU_ASSERT_EQUAL_FATAL(dcap_load(path, &s->cap, 1000, err, sizeof err), 0);
     unlink(path);
     CU_ASSERT_EQUAL_FATAL(dconn_build(&s->cap, &s->cs), 0);
@@ -402,6 +236,9 @@ static const char session_trace[] =
     "\"changed\": {\"state\": [\"FIN-WAIT-2\", \"TIME-WAIT\"]}, \"frame_in\": 10, "
     "\"frame_out\": [11]}\n"
     "{\"t_us\": 205900, \"layer\": \"arp\", \"ev\": \"resolved\"}\n"
+    "{\"t_us\": 60205900, \"layer\": \"tcp\", \"ev\": \"state\", " CONN ", "
+    "\"changed\": {\"state\": [\"TIME-WAIT\", \"CLOSED\"]}, \"reason\": \"2msl\"}\n"
+    "{\"ev\": \"trace_truncated\", \"max_bytes\": 4096, \"lines\": 11}\n"
     "{\"t_us\": 206000, \"layer\": \"tcp\", \"ev\": \"sta";   /* cut short */
 
 static void trace_load(struct dtrace *t, const char *text)
@@ -417,7 +254,7 @@ static void test_trace_load(void)
 {
     struct dtrace t;
     trace_load(&t, session_trace);
-    CU_ASSERT_EQUAL_FATAL(t.n, 9);     /* the blank and the cut line skipped */
+    CU_ASSERT_EQUAL_FATAL(t.n, 11);    /* the blank and the cut line skipped */
     const struct dtrace_ev *e = &t.e[1];
     CU_ASSERT_EQUAL(e->line, 2);
     CU_ASSERT_EQUAL(e->t_us, 5100);
@@ -440,6 +277,10 @@ static void test_trace_load(void)
     CU_ASSERT_STRING_EQUAL(t.e[4].reason, "bad checksum <&> \"x\"");
     CU_ASSERT_EQUAL(t.e[5].line, 7);
     CU_ASSERT_FALSE(t.e[8].has_conn);
+    /* The last line is about the trace: no time, no layer, kept. */
+    CU_ASSERT_STRING_EQUAL(t.e[10].ev, "trace_truncated");
+    CU_ASSERT_EQUAL(t.e[10].t_us, 60205900);
+    CU_ASSERT_STRING_EQUAL(t.e[10].layer, "");
     dtrace_free(&t);
 }
 
@@ -449,12 +290,14 @@ static void test_trace_errors(void)
         "{\"t_us\": 1, \"layer\": \"tcp\", \"ev\": \"x\"}\nnot json\n",
         "[1, 2]\n",
         "{\"layer\": \"tcp\", \"ev\": \"x\"}\n",
+        "{\"t_us\": 1, \"layer\": \"tcp\"}\n",
         "{\"t_us\": \"soon\", \"layer\": \"tcp\", \"ev\": \"x\"}\n",
         "{\"t_us\": 1, \"layer\": 5, \"ev\": \"x\"}\n",
     };
     static const char *const where[] = { ":2: not a JSON object", ":1: not a JSON",
-                                         ":1: not a trace line", ":1: not a trace",
-                                         ":1: not a trace" };
+                                         ":1: not a trace line: no \"t_us\"",
+                                         ":1: not a trace line: no string \"ev\"",
+                                         ":1: not a trace", ":1: not a trace" };
     char path[256], err[256];
     struct dtrace t;
     dfx_tmpname(path, sizeof path, ".jsonl");
@@ -480,7 +323,7 @@ static void test_trace_apply(void)
     CU_ASSERT_EQUAL(t.offset_us, -5000);
     CU_ASSERT_EQUAL(dtrace_time(&t, &t.e[3]), 200300);
     CU_ASSERT_EQUAL(c->stack_side, 0);
-    CU_ASSERT_EQUAL(c->ntstates, 5);
+    CU_ASSERT_EQUAL(c->ntstates, 6);
     CU_ASSERT_STRING_EQUAL(c->seg[0].tstate[0], "SYN-SENT");
     CU_ASSERT_STRING_EQUAL(c->seg[1].tstate[0], "ESTABLISHED");
     CU_ASSERT_STRING_EQUAL(c->seg[4].note, "rto");
@@ -488,8 +331,10 @@ static void test_trace_apply(void)
     char *o = ladder_text(&s, 0);
     /* The stack's states are upright (from the trace), the far side's
      * still inferred; the drop is crossed out with its escaped reason. */
-    CU_ASSERT_EQUAL(count_of(o, "class=\"st\""), 5);
+    CU_ASSERT_EQUAL(count_of(o, "class=\"st\""), 6);
     CU_ASSERT_EQUAL(count_of(o, "class=\"st\">TIME-WAIT<"), 1);
+    /* The 2MSL timer's CLOSED has no frame: drawn at the last segment. */
+    CU_ASSERT_STRING_EQUAL(c->seg[10].tstate[0], "CLOSED");
     CU_ASSERT_EQUAL(count_of(o, "class=\"st inf\""), 5);
     CU_ASSERT_EQUAL(count_of(o, "class=\"drop\""), 1);
     CU_ASSERT_EQUAL(count_of(o, "class=\"x\""), 2);
@@ -504,6 +349,27 @@ static void test_trace_apply(void)
     CU_ASSERT_EQUAL(count_of(o, "class=\"ack\""), 1);
     CU_ASSERT_EQUAL(count_of(o, "class=\"win\""), 1);
     CU_ASSERT(count_of(o, "class=\"rx\"") >= 1);
+    free(o);
+    dtrace_free(&t);
+    sess_free(&s);
+}
+
+/* Two states of the stack on one segment are both shown, in order. */
+static void test_trace_chain(void)
+{
+    static const char chain[] =
+        "{\"t_us\": 1, \"layer\": \"tcp\", \"ev\": \"state\", " CONN ", "
+        "\"changed\": {\"state\": [\"FIN-WAIT-1\", \"FIN-WAIT-2\"]}, \"frame_in\": 9}\n"
+        "{\"t_us\": 2, \"layer\": \"tcp\", \"ev\": \"state\", " CONN ", "
+        "\"changed\": {\"state\": [\"FIN-WAIT-2\", \"TIME-WAIT\"]}, \"frame_in\": 9}\n";
+    struct sess s;
+    struct dtrace t;
+    sess_load(&s);
+    trace_load(&t, chain);
+    dtrace_apply(&t, &s.cap, &s.cs);
+    CU_ASSERT_STRING_EQUAL(s.cs.c[0].seg[8].tstate[0], "FIN-WAIT-2 → TIME-WAIT");
+    char *o = ladder_text(&s, 0);
+    CU_ASSERT_EQUAL(count_of(o, "class=\"st\">FIN-WAIT-2 → TIME-WAIT<"), 1);
     free(o);
     dtrace_free(&t);
     sess_free(&s);
@@ -544,7 +410,7 @@ static void test_html_links(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(o, "<li id=\"t4\" value=\"4\"><a href=\"#f5\">#5</a>"));
     /* Frame 2 by line 2 only; frame 3 by line 2 too. */
     CU_ASSERT_EQUAL(count_of(o, "<a href=\"#t2\">2</a>"), 2);
-    CU_ASSERT_EQUAL(count_of(o, "<li id=\"t"), 9);
+    CU_ASSERT_EQUAL(count_of(o, "<li id=\"t"), 11);
     CU_ASSERT_EQUAL(count_of(o, "<svg "), 2);          /* ladder, tseq */
     CU_ASSERT_PTR_NULL(strstr(o, "<?xml"));
     CU_ASSERT_PTR_NOT_NULL(strstr(o, "bad checksum &lt;&amp;&gt;"));
@@ -554,13 +420,6 @@ static void test_html_links(void)
 }
 
 TS_SUITE(draw,
-         TS_TEST(test_esc_markup),
-         TS_TEST(test_esc_bytes),
-         TS_TEST(test_svg_text_escaped),
-         TS_TEST(test_parse_session),
-         TS_TEST(test_parse_hostile),
-         TS_TEST(test_load_errors),
-         TS_TEST(test_load_truncated),
          TS_TEST(test_conn_states),
          TS_TEST(test_conn_reuse),
          TS_TEST(test_ladder_session),
@@ -568,5 +427,6 @@ TS_SUITE(draw,
          TS_TEST(test_trace_load),
          TS_TEST(test_trace_errors),
          TS_TEST(test_trace_apply),
+         TS_TEST(test_trace_chain),
          TS_TEST(test_tseq_no_trace),
          TS_TEST(test_html_links))

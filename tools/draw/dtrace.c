@@ -92,20 +92,29 @@ static void dtrace_conn(json_t *o, struct dtrace_ev *e)
         e->has_conn = 1;
 }
 
-/* Fill e from the object o; 0, or -1 with the reason in why. */
-static int dtrace_fill(json_t *o, struct dtrace_ev *e, const char **why)
+/* Fill e from the object o; 0, or -1 with the reason in why. Every line
+ * names its event; t_us and layer may be missing only from a line that is
+ * about the trace itself (the last one, "trace_truncated"), which keeps
+ * the time of the line before it (prev_t). */
+static int dtrace_fill(json_t *o, struct dtrace_ev *e, int64_t prev_t,
+                       const char **why)
 {
-    json_t *t = json_object_get(o, "t_us");
-    if (!json_is_integer(t)) {
-        *why = "no integer \"t_us\"";
+    json_t *t = json_object_get(o, "t_us"), *l = json_object_get(o, "layer");
+    if (!json_is_string(json_object_get(o, "ev"))) {
+        *why = "no string \"ev\"";
         return -1;
     }
-    if (!json_is_string(json_object_get(o, "layer")) ||
-        !json_is_string(json_object_get(o, "ev"))) {
-        *why = "no string \"layer\" or \"ev\"";
+    if ((t && !json_is_integer(t)) || (l && !json_is_string(l))) {
+        *why = "\"t_us\" is not an integer or \"layer\" not a string";
         return -1;
     }
-    e->t_us = json_integer_value(t);
+    if (!t || !l) {
+        if (strncmp(json_string_value(json_object_get(o, "ev")), "trace_", 6)) {
+            *why = "no \"t_us\" or \"layer\"";
+            return -1;
+        }
+    }
+    e->t_us = t ? json_integer_value(t) : prev_t;
     dtrace_str(o, "layer", e->layer, sizeof e->layer);
     dtrace_str(o, "ev", e->ev, sizeof e->ev);
     dtrace_str(o, "cause", e->cause, sizeof e->cause);
@@ -163,7 +172,7 @@ static int dtrace_line(struct dtrace *t, char *line, size_t len, uint32_t no,
     struct dtrace_ev *e = &t->e[t->n];
     memset(e, 0, sizeof *e);
     e->line = no;
-    int rc = dtrace_fill(o, e, &why);
+    int rc = dtrace_fill(o, e, t->n ? t->e[t->n - 1].t_us : 0, &why);
     json_decref(o);
     if (rc != 0) {
         free(e->reason);

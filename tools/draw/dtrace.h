@@ -8,8 +8,9 @@
  *    "ssthresh": [..], "rto_ms": [..], "srtt_us": [..], "snd_wnd": [..]},
  *    "reason": "...", "rfc": "9293 3.10.7.4", "frame_in": N,
  *    "frame_out": [N, ...], "cause": "rto|dupack|sack"}
- * Only t_us, layer and ev are required; unknown members are ignored (the
- * trace may grow). A line that is not such an object is an error, except
+ * t_us, layer and ev are required (a line about the trace itself, such as
+ * the last one, {"ev": "trace_truncated", ...}, may have ev only); unknown
+ * members are ignored (the trace may grow). A line that is not such an object is an error, except
  * an unfinished last line (the stack was killed mid-write), which is
  * skipped. At most max_events lines are kept; the rest are counted.
  * dtrace_apply() marks the capture's segments: the stack side of each
@@ -48,6 +49,7 @@ struct dtrace_ev {
     uint8_t nframe_out;
     char *text;                 /* the line as read (for the HTML page) */
     char *reason, *rfc;         /* NULL when absent */
+    char label[40];             /* states chained on one segment: "A → B" */
 };
 
 struct dtrace {

@@ -1,6 +1,7 @@
 /* tools/draw/dtrace_apply.c - tie a loaded trace to the capture (see
  * dtrace.h): the clock offset, the stack's side of each connection, and
  * the marks the ladder draws (states, drops, retransmission causes). */
+#include <stdio.h>
 #include <string.h>
 
 #include "tools/draw/dtrace.h"
@@ -105,7 +106,16 @@ static void dtrace_mark(struct dtrace *t, struct dtrace_ev *e,
         if (!seg)
             seg = dtrace_seg_at(c, cap, dtrace_time(t, e));
         if (seg) {
-            seg->tstate[side] = e->state_to;
+            /* A second state on the same segment (a timer's, placed at
+             * the last segment before it) joins the first, never hides
+             * it. */
+            if (seg->tstate[side]) {
+                snprintf(e->label, sizeof e->label, "%s → %s",
+                         seg->tstate[side], e->state_to);
+                seg->tstate[side] = e->label;
+            } else {
+                seg->tstate[side] = e->state_to;
+            }
             c->ntstates++;
         }
     } else if (strcmp(e->ev, "drop") == 0 && seg) {
