@@ -84,7 +84,7 @@ td_ladder() {
     check_ge "draw: ladder has the SYN,ACK" "$(td_count "$svg" '>SYN,ACK seq=0 ack=1 ')" 1
     check_ge "draw: ladder has a FIN" "$(td_count "$svg" 'FIN,')" 1
     check_ge "draw: ladder marks retransmissions (2% loss), one by one or in a band" \
-        "$(( $(td_count "$svg" 'RETRANSMIT ') + $(td_count "$svg" 'of them resent') ))" 1
+        "$(( $(td_count "$svg" 'RETRANSMIT ') + $(td_count "$svg" 'resent (→') ))" 1
     check_ge "draw: ladder folds the bulk data into bands" \
         "$(td_count "$svg" 'segments folded')" 1
     h=$(sed -n 's/.*<svg [^>]*height="\([0-9]*\)".*/\1/p' "$svg" | head -n 1)

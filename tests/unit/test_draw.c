@@ -375,6 +375,56 @@ static void test_trace_chain(void)
     sess_free(&s);
 }
 
+/* Resent data folds too: the band counts it and, from the trace, the
+ * causes. 20 segments, every fifth one resent. */
+static void test_ladder_fold_resent(void)
+{
+    char path[256], err[256], line[400], trace[4000] = "";
+    struct dcap cap;
+    struct dconns cs;
+    struct dtrace t;
+    dfx_tmpname(path, sizeof path, ".pcap");
+    struct dfx *w = dfx_open(path);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+    uint32_t c = DFX_CISN + 1, s = DFX_SISN + 1;
+    dfx_tcp(w, 0, 1, c - 1, 0, TCP_SYN, 64240, 0);
+    dfx_tcp(w, 10, 0, s - 1, c, TCP_SYN | TCP_ACK, 65535, 0);
+    dfx_tcp(w, 20, 1, c, s, TCP_ACK, 502, 0);
+    for (int i = 0; i < 20; i++) {
+        int again = i % 5 == 4;
+        uint32_t seq = c + (uint32_t)(again ? i - 1 : i) * 100;
+        dfx_tcp(w, 100 + i * 10, 1, seq, s, TCP_ACK, 502, 100);
+        if (again) {
+            snprintf(line, sizeof line, "{\"t_us\": %d, \"layer\": \"tcp\", "
+                     "\"ev\": \"retransmit\", " CONN ", \"cause\": \"%s\", "
+                     "\"frame_out\": [%d]}\n", 100 + i * 10,
+                     i < 10 ? "rto" : "sack", 4 + i);
+            strcat(trace, line);
+        }
+    }
+    dfx_close(w);
+    CU_ASSERT_EQUAL_FATAL(dcap_load(path, &cap, 1000, err, sizeof err), 0);
+    unlink(path);
+    CU_ASSERT_EQUAL_FATAL(dconn_build(&cap, &cs), 0);
+    trace_load(&t, trace);
+    dtrace_apply(&t, &cap, &cs);
+    CU_ASSERT_EQUAL(cs.c[0].side[0].nretrans, 4);
+    char *out;
+    struct dconn *sel = &cs.c[0];
+    struct ladder_opts o = { 0 };
+    CAPTURE_TEXT(out, ladder_draw(mf, &cap, &sel, 1, &o, 1));
+    /* Kept: 3 handshake rows, 2 + 2 around the band; frame 23 (the 20th
+     * segment, resent) is one of the last two, so the band holds 3. */
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "16 segments folded"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "3 resent (→ 3, ← 0): rto 2, sack 1"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "class=\"band rxb\""));
+    CU_ASSERT_EQUAL(count_of(out, "cause: sack"), 1);
+    free(out);
+    dtrace_free(&t);
+    dconn_free(&cs);
+    dcap_free(&cap);
+}
+
 static void test_tseq_no_trace(void)
 {
     struct sess s;
@@ -428,5 +478,6 @@ TS_SUITE(draw,
          TS_TEST(test_trace_errors),
          TS_TEST(test_trace_apply),
          TS_TEST(test_trace_chain),
+         TS_TEST(test_ladder_fold_resent),
          TS_TEST(test_tseq_no_trace),
          TS_TEST(test_html_links))

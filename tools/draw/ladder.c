@@ -161,6 +161,36 @@ static void ld_segment(struct svg *g, const struct dcap *cap,
     ld_states(g, c, s, y);
 }
 
+/* The retransmission causes the trace gave the segments of a band, with
+ * their counts: ": sack 12, rto 7" (empty without a trace). */
+static void ld_causes(const struct dconn *c, const struct ladder_row *r,
+                      char *buf, size_t cap)
+{
+    const char *name[4] = { 0 };
+    size_t count[4] = { 0 }, n = 0, other = 0;
+    for (size_t i = r->first; i <= r->last; i++) {
+        const char *note = c->seg[i].retrans ? c->seg[i].note : NULL;
+        size_t k = 0;
+        if (!note)
+            continue;
+        while (k < n && strcmp(name[k], note) != 0)
+            k++;
+        if (k == n && n < 4)
+            name[n++] = note;
+        if (k < n)
+            count[k]++;
+        else
+            other++;
+    }
+    size_t len = 0;
+    buf[0] = '\0';
+    for (size_t k = 0; k < n && len < cap; k++)
+        len += (size_t)snprintf(buf + len, cap - len, "%s%s %zu",
+                                k ? ", " : ": ", name[k], count[k]);
+    if (other && len < cap)
+        snprintf(buf + len, cap - len, ", other %zu", other);
+}
+
 static void ld_band(struct svg *g, const struct dcap *cap,
                     const struct dconn *c, const struct ladder_row *r,
                     double y)
@@ -185,12 +215,14 @@ static void ld_band(struct svg *g, const struct dcap *cap,
     svg_text(g, (LD_XL + LD_XR) / 2, y + 20, "middle", "band",
              "→ %zu segs (%zu data, %llu B)  ← %zu segs (%zu data, %llu B)",
              nseg[0], ndata[0], bytes[0], nseg[1], ndata[1], bytes[1]);
-    if (nrx[0] + nrx[1])
+    if (nrx[0] + nrx[1]) {
+        char causes[96];
+        ld_causes(c, r, causes, sizeof causes);
         svg_text(g, (LD_XL + LD_XR) / 2, y + 34, "middle", "band rx",
-                 "%zu segments folded, %.3f ms, %zu of them resent (→ %zu, ← %zu)",
+                 "%zu segments folded, %.3f ms, %zu resent (→ %zu, ← %zu)%s",
                  r->last - r->first + 1, (fb->t_us - fa->t_us) / 1e3,
-                 nrx[0] + nrx[1], nrx[0], nrx[1]);
-    else
+                 nrx[0] + nrx[1], nrx[0], nrx[1], causes);
+    } else
         svg_text(g, (LD_XL + LD_XR) / 2, y + 34, "middle", "band",
                  "%zu segments folded, %.3f ms: only data and ACKs",
                  r->last - r->first + 1, (fb->t_us - fa->t_us) / 1e3);
