@@ -133,7 +133,7 @@ fence() {
 # The tshark -V excerpt of frame N: details of the layers we implement.
 excerpt() {
     timeout 60 tshark -n -r "$PCAP" -Y "frame.number == $1" -O eth,arp,ip,tcp,http \
-        2>/dev/null | grep -v '^$' | head -n 70
+        2>/dev/null | grep -v -e "^$" -e "= LG bit" -e "= IG bit" | head -n 80
 }
 
 # The trace lines that name frame N (frame_in or frame_out).
