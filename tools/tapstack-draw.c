@@ -65,6 +65,10 @@ static const char usage_text[] =
 "  -r, --reverse       tseq: draw the direction that carried less data\n"
 "      --max-rows N    ladder: stop after N rows in all (600)\n"
 "      --fold N        ladder: fold runs of N or more segments (8; 0: never)\n"
+"      --from S, --to S\n"
+"                      ladder, tseq: only the segments between S and S\n"
+"                      seconds after the first frame (the times the ladder's\n"
+"                      left column and tshark show): zoom in on a loss\n"
 "      --max-frames N  read at most N frames of the capture (200000)\n"
 "  -h, --help          this text\n"
 "\n"
@@ -81,6 +85,7 @@ static const char usage_text[] =
 struct draw_args {
     const char *cmd, *capture, *out, *trace, *html;
     long conn, port, max_rows, fold, max_frames;
+    int64_t from_us, to_us;
     int reverse;
 };
 
@@ -102,6 +107,18 @@ static long num_arg(const char *opt, const char *s, long min, long max)
     return v;
 }
 
+/* Seconds on the capture's clock (as the ladder's left column and
+ * tshark's frame.time_relative show them) into microseconds. */
+static int64_t sec_arg(const char *opt, const char *s)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !(v >= 0 && v < 1e9))
+        die("%s: bad time '%s' (seconds since the first frame)", opt, s);
+    return (int64_t)(v * 1e6 + 0.5);
+}
+
 static void parse_args(int argc, char **argv, struct draw_args *a)
 {
     static const struct option opts[] = {
@@ -114,6 +131,8 @@ static void parse_args(int argc, char **argv, struct draw_args *a)
         { "max-rows", required_argument, 0, 'R' },
         { "fold", required_argument, 0, 'F' },
         { "max-frames", required_argument, 0, 'M' },
+        { "from", required_argument, 0, 'f' },
+        { "to", required_argument, 0, 'T' },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
@@ -132,6 +151,8 @@ static void parse_args(int argc, char **argv, struct draw_args *a)
         case 'R': a->max_rows = num_arg("--max-rows", optarg, 1, 100000); break;
         case 'F': a->fold = num_arg("--fold", optarg, 0, 1000000); break;
         case 'M': a->max_frames = num_arg("--max-frames", optarg, 1, 10000000); break;
+        case 'f': a->from_us = sec_arg("--from", optarg); break;
+        case 'T': a->to_us = sec_arg("--to", optarg); break;
         case 'h': fputs(usage_text, stdout); exit(0);
         case ':':
             die("option '%s' needs a value (see --help)%s", argv[optind - 1], "");
@@ -159,6 +180,8 @@ static void parse_args(int argc, char **argv, struct draw_args *a)
     a->capture = argv[optind];
     if (a->conn >= 0 && a->port >= 0)
         die("--conn and --port pick connections two ways: give one%s%s", "", "");
+    if (a->to_us > 0 && a->to_us <= a->from_us)
+        die("--to must be later than --from%s%s", "", "");
 }
 
 /* The connections the arguments pick, in capture order. */
@@ -215,7 +238,9 @@ static int draw(FILE *f, const struct draw_args *a, const struct dcap *cap,
                 struct dconns *cs, const struct dtrace *t)
 {
     struct ladder_opts lo = { .links = 0, .max_rows = (size_t)a->max_rows,
-                              .fold_min = a->fold ? (size_t)a->fold : SIZE_MAX };
+                              .fold_min = a->fold ? (size_t)a->fold : SIZE_MAX,
+                              .from_us = a->from_us, .to_us = a->to_us };
+    struct tseq_opts to = { a->from_us, a->to_us };
     if (a->html)
         return dhtml_write(f, a->capture, cap, cs, t, &lo);
     struct dconn **sel = malloc((cs->n + 1) * sizeof *sel);
@@ -239,7 +264,7 @@ static int draw(FILE *f, const struct draw_args *a, const struct dcap *cap,
         if (!c)
             die("no TCP connection in this capture%s%s", "", "");
         int dir = tseq_pick_dir(c);
-        rc = tseq_draw(f, cap, c, a->reverse ? !dir : dir, t, 1);
+        rc = tseq_draw(f, cap, c, a->reverse ? !dir : dir, t, &to, 1);
     }
     free(sel);
     return rc;

@@ -157,7 +157,7 @@ static int dh_pics(FILE *f, const struct dcap *cap, struct dconns *cs,
         if (c->side[0].bytes + c->side[1].bytes == 0)
             continue;
         fprintf(f, "<h2>Time-sequence graph, connection %u</h2>\n", c->id);
-        rc |= tseq_draw(f, cap, c, tseq_pick_dir(c), t, 0);
+        rc |= tseq_draw(f, cap, c, tseq_pick_dir(c), t, NULL, 0);
         ntseq++;
     }
     free(sel);

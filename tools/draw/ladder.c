@@ -48,6 +48,14 @@ static int ld_foldable(const struct dconn_seg *s, const struct dcap_tcp *t)
     return !(t->flags & ~(TCP_ACK | TCP_PSH));
 }
 
+/* Is segment s inside the time window of o? */
+static int ld_in_window(const struct ladder_opts *o, const struct dcap *cap,
+                        const struct dconn_seg *s)
+{
+    int64_t t = cap->f[s->fi].t_us;
+    return t >= o->from_us && (o->to_us <= 0 || t <= o->to_us);
+}
+
 size_t ladder_rows(const struct dconn *c, const struct dcap *cap,
                    const struct ladder_opts *o, struct ladder_row *rows,
                    size_t max)
@@ -56,8 +64,12 @@ size_t ladder_rows(const struct dconn *c, const struct dcap *cap,
     while (i < c->n && n < max) {
         const struct dconn_seg *s = &c->seg[i];
         size_t j = i;
+        if (!ld_in_window(o, cap, s)) {
+            i++;
+            continue;
+        }
         if (ld_foldable(s, &cap->f[s->fi].tcp))
-            while (j + 1 < c->n &&
+            while (j + 1 < c->n && ld_in_window(o, cap, &c->seg[j + 1]) &&
                    ld_foldable(&c->seg[j + 1], &cap->f[c->seg[j + 1].fi].tcp))
                 j++;
         if (j - i + 1 < fold_min || j - i + 1 <= 2 * LD_KEEP + 1) {
@@ -81,8 +93,17 @@ static void ld_label(const struct dconn *c, const struct dconn_seg *s,
                      const struct dcap_tcp *t, char *buf, size_t cap)
 {
     char fl[32];
-    int n = snprintf(buf, cap, "%s%s seq=%u", s->retrans ? "RETRANSMIT " : "",
-                     dcap_flags_str(t->flags, fl), s->rseq);
+    int n = 0;
+    /* What happened to it first, with the trace's word for why (cut, so
+     * a long reason cannot push the numbers off the arrow). */
+    if (s->dropped)
+        n = snprintf(buf, cap, "DROPPED (%.40s) ", s->note ? s->note : "?");
+    else if (s->retrans && s->note)
+        n = snprintf(buf, cap, "RETRANSMIT (%.24s) ", s->note);
+    else if (s->retrans)
+        n = snprintf(buf, cap, "RETRANSMIT ");
+    n += snprintf(buf + n, cap - (size_t)n, "%s seq=%u",
+                  dcap_flags_str(t->flags, fl), s->rseq);
     if (t->flags & TCP_ACK)
         n += snprintf(buf + n, cap - (size_t)n, " ack=%u", s->rack);
     n += snprintf(buf + n, cap - (size_t)n, " len=%u win=%u", t->len, s->rwin);
@@ -151,10 +172,7 @@ static void ld_segment(struct svg *g, const struct dcap *cap,
                  s->retrans ? "rx" : s->dir == 0 ? "seg" : "seg1");
     }
     svg_text(g, (LD_XL + LD_XR) / 2, y - 1, "middle",
-             s->retrans ? "lbl rx" : "lbl", "%s", lbl);
-    if (s->note)
-        svg_text(g, (LD_XL + LD_XR) / 2, y + LD_DROP + 12, "middle", "note",
-                 "%s: %s", s->dropped ? "dropped" : "cause", s->note);
+             s->retrans || s->dropped ? "lbl rx" : "lbl", "%s", lbl);
     svg_group_end(g);
     if (o->links)
         svg_link_end(g);
@@ -278,14 +296,15 @@ int ladder_draw(FILE *f, const struct dcap *cap, struct dconn *const *sel,
     double h = 40;
     int cut = 0;
     for (; drawn < nconn && used < max; drawn++) {
-        size_t n = ladder_rows(sel[drawn], cap, o, rows, max - used);
+        size_t room = max - used;
+        size_t n = ladder_rows(sel[drawn], cap, o, rows, room);
         nrows[drawn] = n;
         used += n;
         h += LD_HEAD + LD_GAP;
         for (size_t i = 0; i < n; i++)
             h += rows[i].band ? LD_BAND : LD_ROW;
-        if (sel[drawn]->n > 0 && (n == 0 || rows[n - 1].last + 1 < sel[drawn]->n))
-            cut = 1;
+        if (n > 0 && n == room && rows[n - 1].last + 1 < sel[drawn]->n)
+            cut = 1;            /* the row budget ran out inside it */
     }
     struct svg g;
     svg_begin(&g, f, LD_W, h, standalone, ld_css);

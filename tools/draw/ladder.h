@@ -24,6 +24,8 @@ struct ladder_opts {
     int links;                  /* wrap each arrow in <a href="#fN"> */
     size_t max_rows;            /* rows drawn in all (0: 600) */
     size_t fold_min;            /* shortest run that is folded (0: 8) */
+    int64_t from_us, to_us;     /* only segments in this window of the
+                                   capture's clock (0, 0: all) */
 };
 
 /* One row of the diagram: a segment, or a folded band of segments. */

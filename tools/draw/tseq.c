@@ -16,12 +16,14 @@
 
 struct tpanel {
     double y0, y1;              /* top and bottom in pixels */
-    double vmax;                /* value at the top (the bottom is 0) */
+    double vmax;                /* value at the top */
+    double vmin;                /* value at the bottom */
 };
 
 struct tgraph {
     struct svg g;
     int64_t t0, t1;             /* capture time span, µs */
+    int whole;                  /* the whole transfer (no window given) */
     struct tpanel seq, bytes, tim;
 };
 
@@ -59,11 +61,12 @@ static double tx(const struct tgraph *t, int64_t us)
 
 static double ty(const struct tpanel *p, double v)
 {
+    double span = p->vmax - p->vmin;
     if (v > p->vmax)
         v = p->vmax;
-    if (v < 0)
-        v = 0;
-    return p->y1 - v * (p->y1 - p->y0) / (p->vmax > 0 ? p->vmax : 1);
+    if (v < p->vmin)
+        v = p->vmin;
+    return p->y1 - (v - p->vmin) * (p->y1 - p->y0) / (span > 0 ? span : 1);
 }
 
 /* Frame, grid and labels of a panel; unit names the y values. */
@@ -74,7 +77,7 @@ static void ts_panel(struct tgraph *t, const struct tpanel *p,
     svg_rect(&t->g, TS_X0, p->y0, TS_X1 - TS_X0, p->y1 - p->y0, "fr");
     svg_text(&t->g, TS_X0, p->y0 - 6, "start", "h", "%s", title);
     for (int i = 0; i <= 4; i++) {
-        double v = p->vmax * i / 4, y = ty(p, v);
+        double v = p->vmin + (p->vmax - p->vmin) * i / 4, y = ty(p, v);
         svg_line(&t->g, TS_X0, y, TS_X1, y, "ax");
         if (values)
             svg_text(&t->g, TS_X0 - 4, y + 3, "end", "ax", "%.0f%s", v / div,
@@ -90,28 +93,36 @@ static void ts_panel(struct tgraph *t, const struct tpanel *p,
     }
 }
 
-/* The highest sequence number the sender sent: the top panel shows up to
- * a quarter more, so the window edge (often far above) does not squash
- * the data; it is clipped to the top. */
-static double ts_seq_max(const struct dcap *cap, const struct dconn *c, int dir)
+/* The sequence numbers the sender sent inside the drawn span: the top
+ * panel shows them with a quarter more room above, so the window edge
+ * (often far above) does not squash the data; it is clipped to the top. */
+static void ts_seq_range(const struct tgraph *t, const struct dcap *cap,
+                         const struct dconn *c, int dir, double *lo, double *hi)
 {
-    double m = 1;
+    *lo = -1;
+    *hi = 1;
     for (size_t i = 0; i < c->n; i++) {
         const struct dconn_seg *s = &c->seg[i];
         const struct dcap_tcp *tc = &cap->f[s->fi].tcp;
-        if (s->dir != dir || s->rseq > 0x80000000u)
-            continue;           /* before the ISN we saw: not drawn */
-        if ((double)s->rseq + tc->len > m)
-            m = (double)s->rseq + tc->len;
+        int64_t when = cap->f[s->fi].t_us;
+        if (s->dir != dir || s->rseq > 0x80000000u || when < t->t0 ||
+            when > t->t1)
+            continue;           /* before the ISN we saw, or outside */
+        if ((double)s->rseq + tc->len > *hi)
+            *hi = (double)s->rseq + tc->len;
+        if (*lo < 0 || s->rseq < *lo)
+            *lo = s->rseq;
     }
-    return m;
+    if (*lo < 0 || t->whole)
+        *lo = 0;
+    *hi += (*hi - *lo) / 4;
 }
 
 /* The time span worth drawing: from the first segment to the last one
  * that moves the data (data sent, or new data acknowledged), so a close
  * long after the transfer does not squash it. */
 static void ts_span(struct tgraph *t, const struct dcap *cap,
-                    const struct dconn *c, int dir)
+                    const struct dconn *c, int dir, const struct tseq_opts *o)
 {
     uint32_t acked = 0;
     t->t0 = c->n ? cap->f[c->seg[0].fi].t_us : 0;
@@ -130,13 +141,23 @@ static void ts_span(struct tgraph *t, const struct dcap *cap,
     if (t->t1 == t->t0 && c->n)         /* no data at all: every segment */
         t->t1 = cap->f[c->seg[c->n - 1].fi].t_us;
     t->t1 += (t->t1 - t->t0) / 50 + 1;
+    t->whole = 1;
+    if (o && (o->from_us > 0 || o->to_us > 0)) {
+        t->whole = 0;
+        if (o->from_us > 0)
+            t->t0 = o->from_us;
+        if (o->to_us > 0)
+            t->t1 = o->to_us;
+        if (t->t1 <= t->t0)
+            t->t1 = t->t0 + 1;
+    }
 }
 
 /* Is this segment inside the drawn span? */
 static int ts_in_span(const struct tgraph *t, const struct dcap *cap,
                       const struct dconn_seg *s)
 {
-    return cap->f[s->fi].t_us <= t->t1;
+    return cap->f[s->fi].t_us >= t->t0 && cap->f[s->fi].t_us <= t->t1;
 }
 
 static void ts_data(struct tgraph *t, const struct dcap *cap,
@@ -214,7 +235,7 @@ static double ts_flight(struct tgraph *t, const struct dcap *cap,
                  s->rack < 0x80000000u)
             acked = s->rack;
         double v = hi > acked ? (double)(hi - acked) : 0;
-        if (v > m)
+        if (v > m && ts_in_span(t, cap, s))
             m = v;
         if (draw && ts_in_span(t, cap, s))
             svg_poly_pt(&t->g, tx(t, cap->f[s->fi].t_us), ty(&t->bytes, v));
@@ -255,7 +276,9 @@ static double ts_series(struct tgraph *t, const struct dtrace *tr,
         if (!ch->has || !dtrace_is_conn(e, c, &side) || side != dir)
             continue;
         double v = (double)ch->to / div;
-        if (v > m && (fld != TF_SSTHRESH || v < 1e9))
+        int64_t when = dtrace_time(tr, e);
+        if (v > m && (fld != TF_SSTHRESH || v < 1e9) && when >= t->t0 &&
+            when <= t->t1)
             m = v;
         if (!p)
             continue;
@@ -298,19 +321,22 @@ static void ts_title(struct tgraph *t, const struct dconn *c, int dir)
 }
 
 int tseq_draw(FILE *f, const struct dcap *cap, const struct dconn *c,
-              int dir, const struct dtrace *tr, int standalone)
+              int dir, const struct dtrace *tr, const struct tseq_opts *o,
+              int standalone)
 {
     struct tgraph t;
     memset(&t, 0, sizeof t);
-    ts_span(&t, cap, c, dir);
-    t.seq = (struct tpanel){ 70, 420, ts_seq_max(cap, c, dir) * 1.25 };
+    double lo, hi;
+    ts_span(&t, cap, c, dir, o);
+    ts_seq_range(&t, cap, c, dir, &lo, &hi);
+    t.seq = (struct tpanel){ 70, 420, hi, lo };
     double fl = ts_flight(&t, cap, c, dir, 0);
     double cw = ts_series(&t, tr, c, dir, TF_CWND, NULL, 1, NULL);
-    t.bytes = (struct tpanel){ 470, 610, (fl > cw ? fl : cw) * 1.1 + 1 };
+    t.bytes = (struct tpanel){ 470, 610, (fl > cw ? fl : cw) * 1.1 + 1, 0 };
     double rto = ts_series(&t, tr, c, dir, TF_RTO, NULL, 1, NULL);
     double srtt = ts_series(&t, tr, c, dir, TF_SRTT, NULL, 1000, NULL);
     double tmax = (rto > srtt ? rto : srtt) * 1.1;
-    t.tim = (struct tpanel){ 660, 760, tmax > 1 ? tmax : 1 };
+    t.tim = (struct tpanel){ 660, 760, tmax > 1 ? tmax : 1, 0 };
     svg_begin(&t.g, f, TS_W, 800, standalone, ts_css);
     ts_title(&t, c, dir);
     ts_panel(&t, &t.seq, "sequence (bytes from the ISN)", "", 1, 1);
