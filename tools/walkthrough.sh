@@ -179,6 +179,21 @@ frame_section() {
     fi
 }
 
+# The socket calls the trace recorded for connections (layer sock): they
+# name no frame, so they are listed on their own.
+sock_lines() {
+    python3 - "$TRACE" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    try:
+        o = json.loads(line)
+    except ValueError:
+        continue
+    if o.get("layer") == "sock" and o.get("conn"):
+        print(line.rstrip())
+PY
+}
+
 document() {
     local classes=$1 kinds k first others
     cat <<HEAD
@@ -257,11 +272,19 @@ BSD-like API (socket_api/tapstack.h): `ts_server` accepts the connection
 `ts_shutdown(SHUT_WR)` then reads until curl closes. Each of those calls
 takes the stack's lock and moves bytes between the application and the TCP
 connection's buffers; the segments above are what the TCP layer made of them.
+TAIL
+    if [ -n "$TRACE" ]; then
+        echo
+        echo "The socket calls on the connection, as the trace recorded them:"
+        echo
+        sock_lines | fence json
+    fi
+    cat <<'END'
 
 To see it yourself: `sudo make walkthrough`, or run the commands of "The run"
 in a namespace and open the capture with `tshark -V -r walk.pcap` and the
 pictures with `tapstack-draw --html walk.html walk.pcap`.
-TAIL
+END
 }
 
 run
