@@ -23,7 +23,9 @@ static const char dh_css[] =
     "font:12px DejaVu Sans Mono,monospace}"
     "h2{font:bold 15px DejaVu Sans,sans-serif;margin:10px 0 6px}"
     "table{border-collapse:collapse}th{text-align:left;background:#eee}"
-    "td,th{padding:1px 6px;white-space:nowrap}tr.TCP{background:#f3f7fd}"
+    "td,th{padding:1px 6px;white-space:nowrap;vertical-align:top}"
+    "td.tl{white-space:normal;min-width:4em;max-width:9em}"
+    "tr.TCP{background:#f3f7fd}"
     "tr.BAD{background:#fde8e8}tr.ARP{background:#fdf8e8}"
     "tr.ICMP{background:#eefbee}tr:target,li:target{background:#ffe066}"
     "ol{padding-left:4em}li{white-space:pre-wrap;word-break:break-all}"
@@ -92,23 +94,25 @@ static void dh_frames(FILE *f, const struct dcap *cap, const struct dtrace *t,
                       const struct dh_index *x)
 {
     size_t n = cap->n < DH_MAX_ROWS ? cap->n : DH_MAX_ROWS;
-    fputs("<h2>Frames</h2>\n<table>\n<tr><th>No.</th><th>Time</th>"
-          "<th>Source</th><th>Destination</th><th>Proto</th><th>Len</th>"
-          "<th>Info</th><th>Trace lines</th></tr>\n", f);
+    /* The trace links come second: a long Info column must not push them
+     * out of sight. */
+    fputs("<h2>Frames</h2>\n<table>\n<tr><th>No.</th><th>Trace lines</th>"
+          "<th>Time</th><th>Source</th><th>Destination</th><th>Proto</th>"
+          "<th>Len</th><th>Info</th></tr>\n", f);
     for (size_t i = 0; i < n; i++) {
         const struct dcap_frame *fr = &cap->f[i];
-        fprintf(f, "<tr id=\"f%u\" class=\"%s\"><td>%u</td><td>%.6f</td><td>",
-                fr->no, dcap_kind_name(fr->kind), fr->no, fr->t_us / 1e6);
+        fprintf(f, "<tr id=\"f%u\" class=\"%s\"><td>%u</td><td class=\"tl\">",
+                fr->no, dcap_kind_name(fr->kind), fr->no);
+        for (size_t k = x->first[i]; t && k < x->first[i + 1]; k++)
+            fprintf(f, "%s<a href=\"#t%u\">%u</a>", k > x->first[i] ? " " : "",
+                    t->e[x->ev[k]].line, t->e[x->ev[k]].line);
+        fprintf(f, "</td><td>%.6f</td><td>", fr->t_us / 1e6);
         svg_esc(f, fr->src);
         fputs("</td><td>", f);
         svg_esc(f, fr->dst);
         fprintf(f, "</td><td>%s</td><td>%u</td><td>", dcap_kind_name(fr->kind),
                 fr->wirelen);
         svg_esc(f, fr->info);
-        fputs("</td><td>", f);
-        for (size_t k = x->first[i]; t && k < x->first[i + 1]; k++)
-            fprintf(f, "%s<a href=\"#t%u\">%u</a>", k > x->first[i] ? " " : "",
-                    t->e[x->ev[k]].line, t->e[x->ev[k]].line);
         fputs("</td></tr>\n", f);
     }
     fputs("</table>\n", f);

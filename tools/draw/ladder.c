@@ -12,7 +12,7 @@
 #define LD_XL 300.0             /* the opener's time line */
 #define LD_XR 760.0             /* the other side's */
 #define LD_ROW 32.0             /* one segment */
-#define LD_BAND 52.0            /* one folded run */
+#define LD_BAND 62.0            /* one folded run */
 #define LD_DROP 14.0            /* an arrow's fall from sender to receiver */
 #define LD_HEAD 64.0            /* a connection's title and end labels */
 #define LD_GAP 24.0             /* between connections */
@@ -237,9 +237,12 @@ static void ld_band(struct svg *g, const struct dcap *cap,
         char causes[96];
         ld_causes(c, r, causes, sizeof causes);
         svg_text(g, (LD_XL + LD_XR) / 2, y + 34, "middle", "band rx",
-                 "%zu segments folded, %.3f ms, %zu resent (→ %zu, ← %zu)%s",
+                 "%zu segments folded, %.3f ms, %zu resent (→ %zu, ← %zu)",
                  r->last - r->first + 1, (fb->t_us - fa->t_us) / 1e3,
-                 nrx[0] + nrx[1], nrx[0], nrx[1], causes);
+                 nrx[0] + nrx[1], nrx[0], nrx[1]);
+        if (causes[0])
+            svg_text(g, (LD_XL + LD_XR) / 2, y + 48, "middle", "band rx",
+                     "causes (trace)%s", causes);
     } else
         svg_text(g, (LD_XL + LD_XR) / 2, y + 34, "middle", "band",
                  "%zu segments folded, %.3f ms: only data and ACKs",
