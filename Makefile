@@ -315,10 +315,18 @@ $(FUZZ_COV_DIR)/fuzz_%: $(FUZZ_COV_DIR)/obj/tests/fuzz/fuzz_%.o \
 		$(patsubst $(FUZZ_DIR)/obj/%,$(FUZZ_COV_DIR)/obj/%,$(FUZZ_COMMON_OBJ) \
 		$(FUZZ_TLIB_OBJ) $(FUZZ_LIB_OBJ))
 	$(FUZZ_CC) $(FUZZ_COV_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lpcap -pthread
+$(FUZZ_COV_DIR)/fuzz_draw: \
+	$(patsubst $(FUZZ_DIR)/obj/%,$(FUZZ_COV_DIR)/obj/%,$(FUZZ_DRAW_OBJ))
 fuzz-cov: $(FUZZ_COV_BINS)
 	FUZZ_DIR=$(FUZZ_DIR) tests/fuzz/cov.sh $(FUZZ_TARGETS)
 -include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_COMMON_OBJ:.o=.d) \
 	$(FUZZ_BINS:$(FUZZ_DIR)/%=$(FUZZ_DIR)/obj/tests/fuzz/%.d)
+# fuzz_draw (issue 9) also links tapstack-draw's capture side (tools/draw/
+# without the trace reader and the page, which need jansson).
+FUZZ_DRAW_OBJ := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(filter-out \
+	tools/draw/dtrace.c tools/draw/dhtml.c,$(wildcard tools/draw/*.c)))
+$(FUZZ_DIR)/fuzz_draw: $(FUZZ_DRAW_OBJ)
+-include $(FUZZ_DRAW_OBJ:.o=.d)
 
 # ---- make install, make uninstall -----------------------------------------
 # make install PREFIX=/usr/local [DESTDIR=/tmp/stage] puts
