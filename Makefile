@@ -21,6 +21,8 @@
 #   make check-install install into a temporary DESTDIR, build a program on
 #                      it with pkg-config (shared and static), uninstall
 #   make demo          install packages, build, run the demo in a namespace
+#                      (ends with the HTML page of its capture, tapstack-draw)
+#   make walkthrough   regenerate docs/walkthrough.md from a real run (root)
 #   make deps          install the Debian packages the build and tests need
 #   make CC=clang      the same with clang
 
@@ -237,6 +239,24 @@ $(UNIT): $(PRELOAD_CORE) $(PRELOAD_SO) $(TSRUN)
 $(UNIT): LDLIBS_ALL += -ldl
 -include $(PRELOAD_OBJ:.o=.d)
 
+# tapstack-draw (issue 9, "Pictures"): tools/draw/ is its own library
+# (capture reading on the stack's wire parsers, connections, the trace
+# through jansson, the SVG emitter, the diagrams), linked into
+# tapstack-draw and the unit tests (their draw suite), never into the
+# other tools or libtapstack.
+DRAW_SRC := $(wildcard tools/draw/*.c)
+DRAW_OBJ := $(DRAW_SRC:%.c=$(BUILD)/%.o)
+DRAW_LIB := $(BUILD)/libts-draw.a
+$(DRAW_LIB): $(DRAW_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+$(BUILD)/tapstack-draw: $(BUILD)/tools/tapstack-draw.o $(DRAW_LIB) $(LIB)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(DRAW_LIB) $(LIB) -ljansson $(LDLIBS_ALL)
+$(UNIT): $(DRAW_LIB)
+$(UNIT): LDLIBS_ALL += $(DRAW_LIB) $(LIB) -ljansson -lpcap
+INSTALL_BIN += $(BUILD)/tapstack-draw
+-include $(DRAW_OBJ:.o=.d)
+
 check-layers:
 	@tools/check-layers.sh
 
@@ -248,6 +268,12 @@ deps:
 
 demo: deps all
 	tools/demo.sh
+
+# docs/walkthrough.md and docs/walkthrough-ladder.svg, rewritten from a
+# real run (one curl to tapstack's HTTP server, in a namespace; root).
+.PHONY: walkthrough
+walkthrough: all
+	BUILD=$(BUILD) tools/walkthrough.sh
 
 bench: all
 	BUILD=$(BUILD) tools/bench.sh
@@ -320,10 +346,18 @@ $(FUZZ_COV_DIR)/fuzz_%: $(FUZZ_COV_DIR)/obj/tests/fuzz/fuzz_%.o \
 		$(patsubst $(FUZZ_DIR)/obj/%,$(FUZZ_COV_DIR)/obj/%,$(FUZZ_COMMON_OBJ) \
 		$(FUZZ_TLIB_OBJ) $(FUZZ_LIB_OBJ))
 	$(FUZZ_CC) $(FUZZ_COV_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lpcap -pthread
+$(FUZZ_COV_DIR)/fuzz_draw: \
+	$(patsubst $(FUZZ_DIR)/obj/%,$(FUZZ_COV_DIR)/obj/%,$(FUZZ_DRAW_OBJ))
 fuzz-cov: $(FUZZ_COV_BINS)
 	FUZZ_DIR=$(FUZZ_DIR) tests/fuzz/cov.sh $(FUZZ_TARGETS)
 -include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_COMMON_OBJ:.o=.d) \
 	$(FUZZ_BINS:$(FUZZ_DIR)/%=$(FUZZ_DIR)/obj/tests/fuzz/%.d)
+# fuzz_draw (issue 9) also links tapstack-draw's capture side (tools/draw/
+# without the trace reader and the page, which need jansson).
+FUZZ_DRAW_OBJ := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(filter-out \
+	tools/draw/dtrace.c tools/draw/dhtml.c,$(wildcard tools/draw/*.c)))
+$(FUZZ_DIR)/fuzz_draw: $(FUZZ_DRAW_OBJ)
+-include $(FUZZ_DRAW_OBJ:.o=.d)
 
 # ---- make install, make uninstall -----------------------------------------
 # make install PREFIX=/usr/local [DESTDIR=/tmp/stage] puts

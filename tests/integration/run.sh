@@ -47,7 +47,10 @@
 #     apps), http.sh (the HTTP and UDP services), programs.sh (unmodified
 #     programs on the stack through tapstack-run), ctl.sh (tapstack-ctl
 #     against a running stack) and cpython.sh (CPython's own socket test
-#     suites on tapstack against the kernel), sourced the same way.
+#     suites on tapstack against the kernel), sourced the same way;
+#     last draw.sh (tapstack-draw on a lossy 1 MiB HTTP capture and on the
+#     captures kept above: valid SVG, the expected arrows and states, the
+#     HTML page rendered by headless Chromium).
 #
 # The capture of the main run is copied to $BUILD/integration.pcap for a look
 # after a failure.
@@ -572,6 +575,8 @@ ts_part programs && . "$HERE/programs.sh"
 ts_part ctl && . "$HERE/ctl.sh"
 # shellcheck source=tests/integration/cpython.sh
 ts_part cpython && . "$HERE/cpython.sh"
+# shellcheck source=tests/integration/draw.sh
+ts_part draw && . "$HERE/draw.sh"
 
 echo "# took $(ts_elapsed) s"
 ts_summary
