@@ -72,7 +72,7 @@ PCAP=$TS_TMP/integration.pcap     # private: parallel runs must not share it
 
 # TS_PARTS="main tcp" runs only those parts (default: all of them): args,
 # main (sections 2-6), hostaddr, tcp, loop, apps, http, programs, ctl,
-# cpython. tests/integration/asan.sh runs a few against a sanitized build.
+# cpython, draw. tests/integration/asan.sh runs a few against a sanitized build.
 ts_part() {
     [ -z "${TS_PARTS:-}" ] || [[ " $TS_PARTS " == *" $1 "* ]]
 }
