@@ -199,7 +199,7 @@ struct tcp_conn *tcp_conn_new(struct tcp_layer *t, uint32_t laddr,
     c->rto = t->cfg.rto_init;
     c->rto_at = c->delack_at = c->keep_at = c->tw_at = TS_NEVER;
     c->last_rx = t->now;
-    c->ssthresh = UINT32_MAX;
+    tcp_cc_conn_init(c);
     c->sndbuf = t->cfg.sndbuf;
     c->rcvbuf = t->cfg.rcvbuf;
     uint32_t b = tcp_bucket(t, laddr, lport, raddr, rport);
