@@ -253,6 +253,8 @@ static int ts_parse_config(const struct ts_stack_config *c,
     sc->log_out = c->log ? c->log : stderr;
     if (c->sndbuf)
         sc->tcp.sndbuf = c->sndbuf;
+    if (c->congestion && !(sc->tcp.cc = tcp_cc_find(c->congestion)))
+        return -EINVAL;
     if (c->rcvbuf)
         sc->tcp.rcvbuf = c->rcvbuf;
     if (c->seed) {

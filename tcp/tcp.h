@@ -196,7 +196,7 @@ void tcp_abort(struct tcp_conn *c, uint64_t now);
 /* Congestion control (tcp_cc.h). The algorithm called name ("cubic",
  * "reno"; "newreno" is taken for "reno"), or NULL. */
 const struct tcp_cc_ops *tcp_cc_find(const char *name);
-/* Run c with ops (NULL: the default) from now on; its window is kept, the
+/* Run c with ops (NULL: the layer's) from now on; its window is kept, the
  * algorithm's own state starts afresh unless ops is c's already. */
 void tcp_cc_set(struct tcp_conn *c, const struct tcp_cc_ops *ops);
 /* Linux's name of c's algorithm ("cubic", "reno"). */

@@ -33,7 +33,7 @@ const struct tcp_cc_ops *tcp_cc_find(const char *name)
 void tcp_cc_set(struct tcp_conn *c, const struct tcp_cc_ops *ops)
 {
     if (!ops)
-        ops = TCP_CC_DEFAULT;
+        ops = c->t->cfg.cc ? c->t->cfg.cc : TCP_CC_DEFAULT;
     if (c->cc == ops)
         return;         /* every setsockopt re-applies the socket's options */
     c->cc = ops;
@@ -49,7 +49,7 @@ const char *tcp_cc_name(const struct tcp_conn *c)
 void tcp_cc_conn_init(struct tcp_conn *c)
 {
     c->ssthresh = UINT32_MAX;
-    tcp_cc_set(c, c->t->cfg.cc);
+    tcp_cc_set(c, NULL);
 }
 
 void tcp_listener_set_cc(struct tcp_listener *l, const struct tcp_cc_ops *ops)
