@@ -3,8 +3,9 @@
 # private namespace:
 #  1. arguments: --help exits 0; an unknown command or option, and a
 #     control socket nobody serves, exit 2 with one line;
-#  2. `ss -i` during a transfer lists the connection, and its
-#     bytes_received moves between two looks; `--json` parses;
+#  2. `ss -i` during a transfer lists the connection with its congestion
+#     control (cubic), and its bytes_received moves between two looks;
+#     `--json` parses;
 #  3. `stats --json` equals the counters tapstack prints at exit (taken
 #     when nothing moves any more);
 #  4. with 1,000 connections held open to echo, `ss -t` lists them all;
@@ -64,6 +65,8 @@ for i in range(30):
     ts_nsrun "$ns" 5 "$TC_CTL" ss -i --port 9 > "$TS_TMP/ss2" 2>&1
     check "ss -i lists the transfer's connection (ESTABLISHED, port 9)" \
         grep -q "ESTABLISHED.*10.0.0.2:9 " "$TS_TMP/ss1"
+    check "ss -i names its congestion control first (cubic, the default)" \
+        grep -q "^[[:space:]]*cubic rtt:" "$TS_TMP/ss1"
     a=$(tc_received "$TS_TMP/ss1")
     b=$(tc_received "$TS_TMP/ss2")
     echo "#   bytes_received $a, then $b"
