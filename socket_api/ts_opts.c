@@ -268,6 +268,7 @@ static int ts_get_tcp_info(struct ts_sock *s, void *val, socklen_t *len)
             .retransmits = (uint8_t)ci.retries, .probes = (uint8_t)ci.probes,
             .snd_ws = ci.snd_ws, .rcv_ws = ci.rcv_ws,
             .sack = (uint8_t)ci.sack, .wscale = (uint8_t)ci.wscale,
+            .ca_state = ci.ca_state,
             .rto = ci.rto_us, .ato = ci.ato_us, .rtt = ci.rtt_us,
             .rttvar = ci.rttvar_us, .mss = ci.mss, .cwnd = ci.cwnd,
             .ssthresh = ci.ssthresh, .rcv_space = ci.rcv_wnd,

@@ -240,6 +240,9 @@ struct tcp_conn_info {
     uint64_t bytes_sent, bytes_received;
     unsigned sack_blocks, ooo_ranges;   /* held: scoreboard, receive gaps */
     const char *cc;                     /* congestion control ("cubic") */
+    uint8_t ca_state;                   /* Linux's numbers: 0 open, 1
+                                           duplicate ACKs seen, 3 fast
+                                           recovery, 4 after an RTO */
     /* Timers: absolute deadlines in ms, TS_NEVER when off. */
     uint64_t rto_at, delack_at, keep_at, tw_at;
 };

@@ -134,6 +134,15 @@ void tcp_cc_on_dupack(struct tcp_conn *c)
     }
 }
 
+uint8_t tcp_cc_state(const struct tcp_conn *c)
+{
+    if (c->flags & TCP_F_IN_RECOVERY)
+        return 3;
+    if (c->retries > 0 && !(c->flags & TCP_F_PERSIST))
+        return 4;
+    return c->dupacks > 0 ? 1 : 0;
+}
+
 /* RFC 5681 §3.1: after a time-out, one segment; ssthresh by the algorithm
  * (RFC 5681 eq. 4 for NewReno, RFC 9438 §4.8 for CUBIC). A SYN's time-out
  * leaves the window alone: there is none yet. */

@@ -82,6 +82,9 @@ void tcp_cc_on_ack(struct tcp_conn *c, uint32_t acked);
 void tcp_cc_on_dupack(struct tcp_conn *c);
 /* The retransmission timer expired (before SND.NXT is rewound). */
 void tcp_cc_on_rto(struct tcp_conn *c);
+/* Where c stands, in Linux's tcpi_ca_state numbers (TCP_CA_Open 0,
+ * Disorder 1, Recovery 3, Loss 4: an RTO not yet followed by a new ACK). */
+uint8_t tcp_cc_state(const struct tcp_conn *c);
 
 /* CUBIC's curve (RFC 9438 §4.2), in integers, exposed for the tests.
  * K in ms for a plateau w_max and a window cwnd_epoch at the epoch start

@@ -120,7 +120,8 @@ static void tcp_cubic_on_ack(struct tcp_conn *c, uint32_t acked)
     }
     if (!cu->in_epoch)
         tcp_cubic_epoch(c, cu);
-    uint64_t t = c->t->now - cu->epoch_start;
+    uint64_t now = c->t->now;
+    uint64_t t = now > cu->epoch_start ? now - cu->epoch_start : 0;
     uint32_t est = tcp_cubic_est(c, cu, acked);
     if (tcp_cubic_window(cu->origin, cu->k_ms, t, c->mss) < est &&
         est > c->cwnd) {

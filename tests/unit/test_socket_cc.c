@@ -2,7 +2,7 @@
  * socket API (suite `socket_cc`): TCP_CONGESTION set and read as Linux
  * does it (names "cubic" and "reno", ENOENT for an unknown one, a short
  * buffer truncated), on a new socket, a connected one and a listener
- * (whose connections inherit it); the stack-wide default of
+ * (whose connections inherit it), and TCP_INFO's tcpi_ca_state; the stack-wide default of
  * ts_stack_config.congestion; and the same option through the shared
  * host's control socket, which forwards options as opaque bytes.
  */
@@ -89,6 +89,13 @@ static void test_congestion_connected(void)
     CU_ASSERT_EQUAL(af_send_all(f->a, c, out, sizeof out), sizeof out);
     CU_ASSERT_EQUAL(af_recv_all(f->b, s, in, sizeof in), sizeof in);
     CU_ASSERT(af_expect(in, sizeof in, 7, 0));
+    /* TCP_INFO: no loss on this wire, so TCP_CA_Open, and a window of at
+     * least the initial ten segments. */
+    struct tcp_info ti;
+    socklen_t tl = sizeof ti;
+    CU_ASSERT_EQUAL(ts_getsockopt(f->a, c, IPPROTO_TCP, TCP_INFO, &ti, &tl), 0);
+    CU_ASSERT_EQUAL(ti.tcpi_ca_state, 0);
+    CU_ASSERT(ti.tcpi_snd_cwnd >= 10);
     ts_close(f->a, c);
     ts_close(f->b, s);
     ts_close(f->b, l);

@@ -107,6 +107,31 @@ static void test_cc_table(void)
     CU_ASSERT_STRING_EQUAL(tcp_cc_name(&f.c), "cubic");
 }
 
+/* What `ss -i` and TCP_INFO read: the name and Linux's tcpi_ca_state. */
+static void test_cc_info(void)
+{
+    struct cc_fake f;
+    struct tcp_conn_info ci;
+    cc_fake_init(&f, &tcp_cc_newreno, 1460);
+    tcp_conn_info(&f.c, &ci);
+    CU_ASSERT_STRING_EQUAL(ci.cc, "reno");
+    CU_ASSERT_EQUAL(ci.ca_state, 0);            /* TCP_CA_Open */
+    f.c.dupacks = 1;
+    tcp_conn_info(&f.c, &ci);
+    CU_ASSERT_EQUAL(ci.ca_state, 1);            /* TCP_CA_Disorder */
+    f.c.flags |= TCP_F_IN_RECOVERY;
+    tcp_conn_info(&f.c, &ci);
+    CU_ASSERT_EQUAL(ci.ca_state, 3);            /* TCP_CA_Recovery */
+    f.c.flags &= ~TCP_F_IN_RECOVERY;
+    f.c.dupacks = 0;
+    f.c.retries = 1;
+    tcp_conn_info(&f.c, &ci);
+    CU_ASSERT_EQUAL(ci.ca_state, 4);            /* TCP_CA_Loss */
+    f.c.flags |= TCP_F_PERSIST;                 /* probing is not a loss */
+    tcp_conn_info(&f.c, &ci);
+    CU_ASSERT_EQUAL(ci.ca_state, 0);
+}
+
 /* RFC 6928: min(10 * MSS, max(2 * MSS, 14600)). */
 static void test_cc_initial_window(void)
 {
@@ -498,6 +523,7 @@ static void test_bulk_loss_both(void)
 
 TS_SUITE(tcp_cc,
          TS_TEST(test_cc_table),
+         TS_TEST(test_cc_info),
          TS_TEST(test_cc_initial_window),
          TS_TEST(test_newreno_arithmetic),
          TS_TEST(test_cubic_k),
