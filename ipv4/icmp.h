@@ -7,7 +7,15 @@
  * multicast datagram, a non-first fragment, or a datagram whose source is
  * not a unique host (RFC 1122 §3.2.2), and at most ICMP_RATE_BURST at once,
  * refilled at ICMP_RATE_PER_SEC (a token bucket, RFC 1812 §4.3.2.8).
- * Entry points: icmp_input, icmp_send_error, icmp_counter_desc.
+ * Parameter Problem (type 12 code 0, for malformed IP options) goes the
+ * same way with its pointer. An echo request with Record Route, Timestamp
+ * or a completed source route is answered with those options reflected
+ * (RFC 1122 §3.2.2.6; ipv4_opts_echo): our address and timestamp added
+ * where there is room, the source route reversed into the return route.
+ * The timestamp is the stack's millisecond clock with the high-order bit
+ * set, RFC 791's mark for "not milliseconds since midnight UT".
+ * Entry points: icmp_input, icmp_send_error, icmp_send_param_problem,
+ * icmp_counter_desc.
  */
 #ifndef TS_IPV4_ICMP_H
 #define TS_IPV4_ICMP_H
@@ -31,6 +39,8 @@ struct icmp_stats {
     uint64_t rx_other;
     uint64_t tx_echo_replies;
     uint64_t tx_errors;
+    uint64_t tx_param_problems;
+    uint64_t tx_echo_options;
     uint64_t drop_truncated;
     uint64_t drop_bad_cksum;
     uint64_t drop_broadcast_echo;
@@ -61,5 +71,10 @@ void icmp_input(void *ctx, struct pbuf *pb, const struct ipv4_hdr *h,
 void icmp_send_error(struct ipv4_layer *ip, const uint8_t *orig,
                      size_t orig_len, int link_bcast, uint8_t type,
                      uint8_t code, uint64_t now);
+/* Parameter Problem (type 12, code 0) about that datagram, pointer the
+ * offset of the octet at fault in its header; the same rules. */
+void icmp_send_param_problem(struct ipv4_layer *ip, const uint8_t *orig,
+                             size_t orig_len, int link_bcast, uint8_t pointer,
+                             uint64_t now);
 
 #endif

@@ -2,7 +2,8 @@
  *
  * Input order follows RFC 1122 §3.2.1: header validity (ipv4_wire), source
  * and destination sanity for the interface it came by, destination is us,
- * reassembly, then the protocol handler. Output asks ipv4_route.c for the
+ * options (checked before reassembly, RFC 1122 §3.2.1.8), reassembly, then
+ * the protocol handler. Output asks ipv4_route.c for the
  * interface, sends whole datagrams in place (the caller's buffer already
  * has headroom for our header) and copies only when it must fragment. A
  * datagram for ourselves goes out of the loopback interface like any other
@@ -16,6 +17,7 @@
 
 #include "core/addr.h"
 #include "core/bytes.h"
+#include "ipv4/ipv4_opt.h"
 
 #define IPV4_C(f, h) { #f, offsetof(struct ipv4_layer, stats.f), h }
 #define IPV4_R(name, f, h) { name, offsetof(struct ipv4_layer, reass.stats.f), h }
@@ -32,6 +34,12 @@ const struct ts_counter_desc ipv4_counter_desc[] = {
     IPV4_C(drop_martian_dst, "dropped: destination 127/8 arrived on a wire"),
     IPV4_C(drop_not_for_us, "dropped: destination not our address (we do not forward)"),
     IPV4_C(drop_unknown_proto, "dropped: no handler for the protocol (ICMP unreachable)"),
+    IPV4_C(rx_options, "datagrams received with options (checked, RFC 791)"),
+    IPV4_C(drop_opt_bad_len, "dropped: option length < 2 or past the header (parameter problem)"),
+    IPV4_C(drop_opt_bad_rr, "dropped: Record Route length or pointer out of range, or repeated"),
+    IPV4_C(drop_opt_bad_srr, "dropped: source route length or pointer out of range, or two"),
+    IPV4_C(drop_opt_bad_ts, "dropped: Timestamp length, pointer or flag out of range, or repeated"),
+    IPV4_C(drop_srcroute, "dropped: source route not completed (a host does not forward)"),
     IPV4_R("rx_fragments", frags, "fragments received"),
     IPV4_R("reassembled", done, "datagrams reassembled from fragments"),
     IPV4_R("drop_frag_dup", dup, "ignored: exact duplicate fragments"),
@@ -162,6 +170,36 @@ static int ipv4_input_addrs_ok(struct ipv4_layer *ip, const struct ipv4_if *ifp,
     return 1;
 }
 
+/* Options of a datagram for us (pb->data at its header). Malformed ones
+ * are counted and answered with ICMP Parameter Problem, pointer at the
+ * octet at fault (RFC 1122 §3.2.2.5); an unfinished source route would
+ * need us to forward it, which a host does not (§3.3.5): counted, dropped.
+ * 1 to go on, 0 to drop. */
+static int ipv4_input_opts_ok(struct ipv4_layer *ip, const struct pbuf *pb,
+                              const struct ipv4_hdr *h, uint64_t now)
+{
+    struct ipv4_opts o;
+    uint8_t bad;
+    ip->stats.rx_options++;
+    int rc = ipv4_opts_parse(pb->data, h->hlen, &o, &bad);
+    if (rc != IPV4_OPT_OK) {
+        switch (rc) {
+        case IPV4_OPT_ERR_RR: ip->stats.drop_opt_bad_rr++; break;
+        case IPV4_OPT_ERR_SRR: ip->stats.drop_opt_bad_srr++; break;
+        case IPV4_OPT_ERR_TS: ip->stats.drop_opt_bad_ts++; break;
+        default: ip->stats.drop_opt_bad_len++; break;
+        }
+        icmp_send_param_problem(ip, pb->data, pb->len,
+                                (pb->flags & PBUF_F_LINK_BCAST) != 0, bad, now);
+        return 0;
+    }
+    if (o.srr && !o.srr_done) {
+        ip->stats.drop_srcroute++;
+        return 0;
+    }
+    return 1;
+}
+
 void ipv4_input(void *ctx, struct pbuf *pb, const struct eth_hdr *eh,
                 uint64_t now)
 {
@@ -179,6 +217,8 @@ void ipv4_input(void *ctx, struct pbuf *pb, const struct eth_hdr *eh,
         pb->flags |= PBUF_F_LINK_BCAST;
     if (!ipv4_input_addrs_ok(ip, ifp, &h))
         goto drop;
+    if (h.hlen > IPV4_HLEN && !ipv4_input_opts_ok(ip, pb, &h, now))
+        goto drop;
     if (ipv4_is_fragment(&h)) {
         struct ipv4_hdr whole;
         uint32_t flags = pb->flags;
@@ -194,12 +234,19 @@ drop:
     pbuf_free(pb);
 }
 
-/* Prepend a header to pb (payload at pb->data) and send it by rt. */
+/* Options for one datagram or fragment (len a multiple of 4, <= 40). */
+struct ipv4_optbuf {
+    const uint8_t *opts;
+    size_t len;
+};
+
+/* Prepend a header (with options o) to pb (payload at pb->data) and send
+ * it by rt. */
 static int ipv4_send_one(struct ipv4_layer *ip, struct pbuf *pb,
-                         const struct ipv4_hdr *h, const struct ipv4_route *rt,
-                         uint64_t now)
+                         const struct ipv4_hdr *h, struct ipv4_optbuf o,
+                         const struct ipv4_route *rt, uint64_t now)
 {
-    uint8_t *p = pbuf_push(pb, IPV4_HLEN);
+    uint8_t *p = pbuf_push(pb, IPV4_HLEN + o.len);
     if (!p) {
         ip->stats.tx_no_buffer++;
         pbuf_free(pb);
@@ -207,7 +254,8 @@ static int ipv4_send_one(struct ipv4_layer *ip, struct pbuf *pb,
     }
     struct ipv4_hdr out = *h;
     out.total_len = (uint16_t)pb->len;
-    ipv4_emit(&out, p);
+    out.hlen = (uint8_t)(IPV4_HLEN + o.len);
+    ipv4_emit_opts(&out, o.opts, o.len, p);
     ip->stats.tx_packets++;
     struct eth_layer *eth = rt->ifp->eth;
     if (rt->ifp->flags & NETDEV_F_LOOPBACK) {
@@ -220,15 +268,21 @@ static int ipv4_send_one(struct ipv4_layer *ip, struct pbuf *pb,
 }
 
 /* RFC 791 fragmentation: every fragment but the last carries a multiple of
- * 8 bytes; each is a fresh buffer, since headers must sit between pieces. */
+ * 8 bytes; each is a fresh buffer, since headers must sit between pieces.
+ * The first fragment carries every option, the others only those with the
+ * copy flag (§3.2), so their share of the MTU can differ. */
 static int ipv4_fragment(struct ipv4_layer *ip, struct pbuf *pb,
-                         struct ipv4_hdr *h, const struct ipv4_route *rt,
-                         uint64_t now)
+                         struct ipv4_hdr *h, struct ipv4_optbuf o,
+                         const struct ipv4_route *rt, uint64_t now)
 {
-    size_t chunk = ((size_t)rt->ifp->mtu - IPV4_HLEN) & ~(size_t)7;
+    uint8_t copied[IPV4_OPTS_MAX];
+    struct ipv4_optbuf later = { copied, ipv4_opts_copied(o.opts, o.len, copied) };
     int rc = 0;
-    for (size_t off = 0; off < pb->len && rc == 0; off += chunk) {
-        size_t n = pb->len - off < chunk ? pb->len - off : chunk;
+    size_t n;
+    for (size_t off = 0; off < pb->len && rc == 0; off += n) {
+        struct ipv4_optbuf fo = off == 0 ? o : later;
+        size_t chunk = ((size_t)rt->ifp->mtu - IPV4_HLEN - fo.len) & ~(size_t)7;
+        n = pb->len - off < chunk ? pb->len - off : chunk;
         struct pbuf *f = pbuf_alloc(ip->pool, PBUF_HEADROOM, n);
         if (!f) {
             ip->stats.tx_no_buffer++;
@@ -238,7 +292,7 @@ static int ipv4_fragment(struct ipv4_layer *ip, struct pbuf *pb,
         memcpy(f->data, pb->data + off, n);
         h->frag = (uint16_t)((off / 8) | (off + n < pb->len ? IPV4_MF : 0));
         ip->stats.tx_fragments++;
-        rc = ipv4_send_one(ip, f, h, rt, now);
+        rc = ipv4_send_one(ip, f, h, fo, rt, now);
     }
     pbuf_free(pb);
     return rc;
@@ -250,9 +304,10 @@ int ipv4_output(struct ipv4_layer *ip, struct pbuf *pb, uint32_t src,
     return ipv4_output_tt(ip, pb, src, dst, proto, 0, 0, now);
 }
 
-int ipv4_output_tt(struct ipv4_layer *ip, struct pbuf *pb, uint32_t src,
-                   uint32_t dst, uint8_t proto, uint8_t ttl, uint8_t tos,
-                   uint64_t now)
+static int ipv4_output_hdr(struct ipv4_layer *ip, struct pbuf *pb,
+                           uint32_t src, uint32_t dst, uint8_t proto,
+                           uint8_t ttl, uint8_t tos, struct ipv4_optbuf o,
+                           uint64_t now)
 {
     struct ipv4_route rt;
     int rc = ipv4_route_lookup(ip, dst, src, &rt);
@@ -264,7 +319,7 @@ int ipv4_output_tt(struct ipv4_layer *ip, struct pbuf *pb, uint32_t src,
         pbuf_free(pb);
         return rc;
     }
-    if (pb->len > IPV4_MAX_LEN - IPV4_HLEN) {
+    if (pb->len > IPV4_MAX_LEN - IPV4_HLEN - o.len) {
         ip->stats.tx_too_big++;
         pbuf_free(pb);
         return -EMSGSIZE;
@@ -274,9 +329,29 @@ int ipv4_output_tt(struct ipv4_layer *ip, struct pbuf *pb, uint32_t src,
         .ttl = ttl ? ttl : IPV4_DEFAULT_TTL,
         .proto = proto, .src = rt.src, .dst = rt.dst,
     };
-    if (IPV4_HLEN + pb->len <= rt.ifp->mtu)
-        return ipv4_send_one(ip, pb, &h, &rt, now);
-    return ipv4_fragment(ip, pb, &h, &rt, now);
+    if (IPV4_HLEN + o.len + pb->len <= rt.ifp->mtu)
+        return ipv4_send_one(ip, pb, &h, o, &rt, now);
+    return ipv4_fragment(ip, pb, &h, o, &rt, now);
+}
+
+int ipv4_output_tt(struct ipv4_layer *ip, struct pbuf *pb, uint32_t src,
+                   uint32_t dst, uint8_t proto, uint8_t ttl, uint8_t tos,
+                   uint64_t now)
+{
+    struct ipv4_optbuf none = { NULL, 0 };
+    return ipv4_output_hdr(ip, pb, src, dst, proto, ttl, tos, none, now);
+}
+
+int ipv4_output_opts(struct ipv4_layer *ip, struct pbuf *pb, uint32_t src,
+                     uint32_t dst, uint8_t proto, const uint8_t *opts,
+                     size_t optlen, uint64_t now)
+{
+    if (optlen % 4 != 0 || optlen > IPV4_OPTS_MAX) {
+        pbuf_free(pb);
+        return -EINVAL;
+    }
+    struct ipv4_optbuf o = { opts, optlen };
+    return ipv4_output_hdr(ip, pb, src, dst, proto, 0, 0, o, now);
 }
 
 void ipv4_poll(struct ipv4_layer *ip, uint64_t now)

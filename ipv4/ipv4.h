@@ -25,11 +25,18 @@
  * never on a wire); datagrams for another address (we do not forward).
  * Fragments go through ipv4_reass; whole datagrams go to the handler
  * registered for their protocol (ICMP is built in), or draw ICMP protocol
- * unreachable. Output fills the header (TTL 64), fragments what exceeds the
+ * unreachable. A datagram with options has them checked (ipv4_opt.c) before
+ * reassembly, as RFC 1122 §3.2.1.8 says: malformed options are counted by
+ * reason and answered with ICMP Parameter Problem pointing at the bad
+ * octet (RFC 1122 §3.2.2.5, rate-limited and suppressed like every ICMP
+ * error); a source route not yet completed is counted and dropped (we are
+ * a host and do not forward, §3.3.5); a completed one has reached us, its
+ * final destination, and is accepted. Output fills the header (TTL 64), fragments what exceeds the
  * interface's MTU, and refuses a 127/8 source toward a wire.
  *
  * Entry points: ipv4_init, ipv4_destroy, ipv4_add_if, ipv4_register,
- * ipv4_input, ipv4_output, ipv4_output_tt, ipv4_route_lookup,
+ * ipv4_input, ipv4_output, ipv4_output_tt, ipv4_output_opts,
+ * ipv4_route_lookup,
  * ipv4_route_mtu, ipv4_is_local, ipv4_is_broadcast, ipv4_is_martian,
  * ipv4_poll, ipv4_next_deadline, ipv4_counter_desc.
  */
@@ -76,6 +83,12 @@ struct ipv4_stats {
     uint64_t drop_martian_dst;
     uint64_t drop_not_for_us;
     uint64_t drop_unknown_proto;
+    uint64_t rx_options;
+    uint64_t drop_opt_bad_len;
+    uint64_t drop_opt_bad_rr;
+    uint64_t drop_opt_bad_srr;
+    uint64_t drop_opt_bad_ts;
+    uint64_t drop_srcroute;
     uint64_t tx_packets;
     uint64_t tx_local;
     uint64_t tx_fragments;
@@ -170,6 +183,12 @@ int ipv4_output(struct ipv4_layer *ip, struct pbuf *pb, uint32_t src,
 int ipv4_output_tt(struct ipv4_layer *ip, struct pbuf *pb, uint32_t src,
                    uint32_t dst, uint8_t proto, uint8_t ttl, uint8_t tos,
                    uint64_t now);
+/* The same with options (optlen bytes, a multiple of 4, at most 40) in
+ * the header: all of them in the first fragment, only those whose copy
+ * flag is set in the others. -EINVAL for a bad optlen. */
+int ipv4_output_opts(struct ipv4_layer *ip, struct pbuf *pb, uint32_t src,
+                     uint32_t dst, uint8_t proto, const uint8_t *opts,
+                     size_t optlen, uint64_t now);
 /* Reassembly time-outs due by now. */
 void ipv4_poll(struct ipv4_layer *ip, uint64_t now);
 uint64_t ipv4_next_deadline(const struct ipv4_layer *ip);

@@ -91,6 +91,9 @@ struct ts_stack_config {
     int log_level;              /* 0 errors .. 3 debug (1) */
     FILE *log;                  /* NULL: stderr */
     unsigned max_sockets;       /* 1024 */
+    unsigned max_conns;         /* TCP connections in the table, TIME-WAIT
+                                   included; 0: 4096 (each idle one costs
+                                   about 1 KiB, its rings come with data) */
     uint32_t sndbuf, rcvbuf;    /* TCP default buffer sizes (256 KiB) */
     uint64_t seed;              /* 0: random; else a fixed seed for tests,
                                    which also fixes the ISN secret */

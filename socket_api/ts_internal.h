@@ -85,6 +85,7 @@ struct ts_stack {
     struct ts_sock *socks;
     pthread_cond_t *conds;      /* one per slot, never copied or moved */
     unsigned nsocks;
+    unsigned free_lo;           /* every slot below is in use (ts_slot) */
 };
 
 /* Take back in what the stack sent to itself (lo), a bounded amount; when

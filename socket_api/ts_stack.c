@@ -43,6 +43,7 @@ void ts_stack_config_init(struct ts_stack_config *cfg)
     cfg->mtu = 1500;
     cfg->log_level = TS_LOG_WARN;
     cfg->max_sockets = 1024;
+    cfg->max_conns = 4096;
     cfg->sndbuf = cfg->rcvbuf = 256 * 1024;
     cfg->fault_seed = 1;
 }
@@ -251,6 +252,8 @@ static int ts_parse_config(const struct ts_stack_config *c,
     }
     sc->log_level = c->log_level;
     sc->log_out = c->log ? c->log : stderr;
+    if (c->max_conns)
+        sc->tcp.max_conns = c->max_conns;
     if (c->sndbuf)
         sc->tcp.sndbuf = c->sndbuf;
     if (c->congestion && !(sc->tcp.cc = tcp_cc_find(c->congestion)))

@@ -30,6 +30,7 @@
 #include <sys/types.h>
 
 #include "core/counters.h"
+#include "core/heap.h"
 #include "core/log.h"
 #include "core/pbuf.h"
 #include "core/rand.h"
@@ -86,8 +87,9 @@ struct tcp_stats {
     uint64_t challenge_acks, challenge_acks_limited;
     uint64_t rst_ignored_time_wait, drop_ack_unacceptable, drop_no_ack;
     uint64_t zero_window_probes, keepalive_probes, tx_no_buffer;
-    uint64_t abort_on_data;
+    uint64_t abort_on_data, drop_no_memory, rings_released;
     uint64_t conns_now, conns_time_wait;
+    uint64_t mem_tcb, mem_rings;    /* bytes held now by TCBs, by rings */
 };
 
 extern const struct ts_counter_desc tcp_counter_desc[];
@@ -104,8 +106,21 @@ struct tcp_layer {
     struct tcp_key key;             /* ISN, cookie and table secret */
     struct tcp_conn **buckets;
     uint32_t nbuckets;              /* a power of two */
-    struct tcp_conn *all;           /* every TCB, for timers */
+    struct tcp_conn *all;           /* every TCB (inspection) */
+    uint32_t *port_refs;            /* TCBs per local port (65,536): a port
+                                       in use is found without a walk */
     struct tcp_listener *listeners;
+    /* Every TCB with a timer armed, by its earliest deadline: tcp_poll and
+     * tcp_next_deadline never walk the table (tcp_timer.c). */
+    struct ts_heap timers;
+    /* TCBs tcp_poll must settle: events not yet delivered (an accepted
+     * connection's first news, a callback's late events) or a release. */
+    struct tcp_conn *settle_head, *settle_tail;
+    /* TCBs in TIME-WAIT, oldest first: the first to go when the table is
+     * full (tcp_make_room), found without a walk. */
+    struct tcp_conn *tw_head, *tw_tail;
+    uint32_t poll_gen;
+    uint64_t timer_visits;          /* TCBs tcp_poll looked at (work counter) */
     uint64_t now;                   /* time of the current event */
     struct tcp_stats stats;
 };
@@ -122,9 +137,14 @@ void tcp_destroy(struct tcp_layer *t);
 void tcp_input(void *ctx, struct pbuf *pb, const struct ipv4_hdr *h,
                uint64_t now);
 /* Timers due by now: retransmission, delayed ACK, persist, keepalive,
- * TIME-WAIT. */
+ * TIME-WAIT, the release of rings left empty. Looks only at the TCBs due
+ * (a heap) and those with news to deliver, never at the whole table;
+ * tcp_next_deadline is the heap's top. */
 void tcp_poll(struct tcp_layer *t, uint64_t now);
 uint64_t tcp_next_deadline(const struct tcp_layer *t);
+/* For tests: TCBs whose place in the timer heap disagrees with their
+ * deadlines (0 when all is well). Walks the table: never on a fast path. */
+unsigned tcp_timer_check(const struct tcp_layer *t);
 
 /* Passive open on addr (0: any of ours):port with an accept queue of
  * backlog. The listener's events are TCP_EV_ACCEPT. NULL and *err set

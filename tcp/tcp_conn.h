@@ -24,6 +24,7 @@
 #define TCP_WS_MAX 14           /* RFC 7323 §2.3 */
 #define TCP_DUPACK_THRESH 3     /* RFC 5681 §3.2 */
 #define TCP_IW_SEGS 10          /* RFC 6928 initial window */
+#define TCP_RING_IDLE_MS 1000   /* an empty ring is freed after this long */
 
 /* Bits of tcp_conn.flags. */
 #define TCP_F_FIN_QUEUED 0x0001     /* application shut down the write side */
@@ -45,11 +46,16 @@
 #define TCP_F_SACK_OK 0x10000       /* SACK permitted both ways (RFC 2018) */
 #define TCP_F_NO_CSUM 0x20000       /* its route's device vouches for
                                        checksums (lo): none computed */
+#define TCP_F_SETTLE_Q 0x40000      /* on the layer's settle queue */
 
 struct tcp_conn {
     struct tcp_layer *t;
     struct tcp_conn *hnext;         /* hash bucket chain */
-    struct tcp_conn *next, *prev;   /* every TCB (timers) */
+    struct tcp_conn *next, *prev;   /* every TCB */
+    struct ts_heap_node tnode;      /* key: tcp_conn_deadline() when armed */
+    struct tcp_conn *snext, *sprev; /* the layer's settle queue */
+    uint32_t sgen;                  /* poll_gen when it was queued */
+    struct tcp_conn *twnext, *twprev;   /* the layer's TIME-WAIT list */
     struct tcp_conn *qnext;         /* listener's accept queue */
     struct tcp_listener *listener;  /* passive opens until accepted */
     uint32_t laddr, raddr;
@@ -81,6 +87,7 @@ struct tcp_conn {
     union tcp_cc_state ccs;         /* and its own state */
     /* Timers: absolute deadlines, TS_NEVER when off. */
     uint64_t rto_at, delack_at, keep_at, tw_at;
+    uint64_t idle_at;               /* give empty rings' memory back */
     unsigned probes;                /* persist or keepalive probes unanswered */
     uint64_t last_rx;               /* keepalive idle reference */
     /* RFC 5961 §7 challenge ACK limit. */
@@ -172,7 +179,15 @@ void tcp_rtt_sample(struct tcp_conn *c, uint32_t rtt_ms);
 void tcp_timer_rearm(struct tcp_conn *c);
 void tcp_conn_poll(struct tcp_conn *c, uint64_t now);
 uint64_t tcp_conn_deadline(const struct tcp_conn *c);
+/* Put c in the timer heap at its earliest deadline (or out of it): after
+ * anything that may have changed a deadline, outside a settle. */
+void tcp_timer_sync(struct tcp_conn *c);
+/* Ask tcp_poll to settle c (pending events, a release). */
+void tcp_settle_enqueue(struct tcp_conn *c);
+void tcp_settle_dequeue(struct tcp_conn *c);
 void tcp_enter_time_wait(struct tcp_conn *c);
+/* Arm or stop the timer that frees rings left empty (at each settle). */
+void tcp_rings_watch(struct tcp_conn *c);
 
 /* tcp_cookie.c */
 uint32_t tcp_isn(struct tcp_layer *t, uint32_t laddr, uint16_t lport,

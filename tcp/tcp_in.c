@@ -331,7 +331,10 @@ static void tcp_in_data(struct tcp_conn *c, const struct tcp_seg *s)
     if (off >= space)
         return;
     uint32_t n = s->len < space - off ? s->len : space - off;
-    tcp_ring_put_at(&c->rcv, off, s->data, n);
+    if (tcp_ring_put_at(&c->rcv, off, s->data, n) < 0) {
+        t->stats.drop_no_memory++;  /* the ring could not grow: resent */
+        return;
+    }
     if (off > 0) {
         if (tcp_ooo_add(&c->ooo, s->h.seq, s->h.seq + n) < 0) {
             t->stats.drop_ooo_full++;
@@ -356,11 +359,15 @@ static void tcp_in_data(struct tcp_conn *c, const struct tcp_seg *s)
         tcp_ack_schedule(c, n);
 }
 
-/* Step 8: FIN, taken only in order (a FIN past a gap comes again). */
+/* Step 8: FIN, taken only in order (a FIN past a gap comes again). An
+ * out-of-order FIN is an out-of-order segment: a duplicate ACK at once
+ * tells the peer where the gap starts (RFC 5681 §4.2), as for data. */
 static void tcp_in_fin(struct tcp_conn *c, const struct tcp_seg *s)
 {
-    if (s->h.seq + s->len != c->rcv_nxt)
+    if (s->h.seq + s->len != c->rcv_nxt) {
+        c->flags |= TCP_F_ACK_NOW;
         return;
+    }
     c->rcv_nxt++;
     /* Data held past a gap lies beyond the peer's own end of stream: it
      * can never be part of it. Forget it (Linux's tcp_fin() drops it too),
@@ -388,10 +395,30 @@ static void tcp_in_fin(struct tcp_conn *c, const struct tcp_seg *s)
     }
 }
 
+/* Simultaneous open (§3.5 figure 8, line 6): the peer's SYN-ACK repeats
+ * the SYN we took (just below RCV.NXT: step 1 would drop it, and the open
+ * waited an RTO) and acknowledges ours: established. Its window is a SYN's,
+ * never scaled (RFC 7323 §2.2). Returns 1 when the segment is consumed. */
+static int tcp_in_simopen_synack(struct tcp_conn *c, const struct tcp_seg *s)
+{
+    if (c->state != TCP_SYN_RECEIVED || (c->flags & TCP_F_PASSIVE) ||
+        (s->h.flags & (TCP_SYN | TCP_ACK | TCP_RST)) != (TCP_SYN | TCP_ACK) ||
+        s->h.seq != c->irs || s->h.ack != c->snd_max)
+        return 0;
+    c->snd_una = s->h.ack;
+    if (tcp_establish(c, s) < 0)
+        return 1;
+    tcp_conn_event(c, TCP_EV_CONNECTED | TCP_EV_WRITABLE);
+    tcp_output(c);                  /* data written while opening */
+    return 1;
+}
+
 /* §3.10.7.4 for every synchronized state and SYN-RECEIVED. */
 static void tcp_in_sync(struct tcp_conn *c, struct tcp_seg *s)
 {
     uint32_t seq0 = s->h.seq;
+    if (tcp_in_simopen_synack(c, s))
+        return;
     if (c->state == TCP_SYN_RECEIVED && (s->h.flags & TCP_SYN) &&
         !(s->h.flags & TCP_ACK) && seq0 == c->irs) {
         c->snd_nxt = c->iss;        /* our SYN-ACK was lost: send it again */

@@ -34,6 +34,7 @@ static void tcp_listen_syn(struct tcp_listener *l, const struct tcp_seg *s)
     t->stats.passive_opens++;
     c->rtt_start = t->now;
     tcp_output(c);
+    tcp_timer_sync(c);              /* the SYN-ACK's retransmission timer */
 }
 
 /* The SYN queue is full: answer from no state at all. The SYN-ACK's ISN is
@@ -182,6 +183,7 @@ void tcp_unlisten(struct tcp_listener *l)
         if (c->busy) {
             tcp_unqueue(c);
             c->flags |= TCP_F_RELEASE;
+            tcp_settle_enqueue(c);
         } else {
             tcp_conn_free(c);
         }

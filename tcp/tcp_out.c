@@ -21,7 +21,7 @@ uint16_t tcp_our_mss(const struct tcp_layer *t, uint32_t raddr)
  * min(buffer/2, MSS); it never moves left (RFC 9293 §3.8.6: no shrinking). */
 uint32_t tcp_rcv_window(struct tcp_conn *c)
 {
-    uint32_t cap = c->rcv.buf ? c->rcv.cap : c->rcvbuf;
+    uint32_t cap = c->rcv.lim ? c->rcv.lim : c->rcvbuf;
     uint32_t space = cap - c->rcv.len;
     uint32_t max = (uint32_t)0xffff << c->rcv_ws;
     if (space > max)

@@ -312,6 +312,9 @@ static uint64_t th_next_deadline(const struct th *h)
 static void th_step(struct th *h, uint64_t limit)
 {
     th_pump(h);
+    /* Every deadline is where the timer heap says it is (tcp_timer.c). */
+    CU_ASSERT_EQUAL(tcp_timer_check(&h->s[TH_A].tcp), 0);
+    CU_ASSERT_EQUAL(tcp_timer_check(&h->s[TH_B].tcp), 0);
     uint64_t d = th_next_deadline(h);
     if (d <= h->now)
         d = h->now + 1;
