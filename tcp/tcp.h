@@ -19,7 +19,8 @@
  * tcp_connect_sized, tcp_connect_from, tcp_accept, tcp_send, tcp_recv,
  * tcp_send_room/commit, tcp_recv_data/consume, tcp_shutdown, tcp_close,
  * tcp_abort, tcp_set_nodelay, tcp_set_keepalive, tcp_state_name,
- * tcp_counter_desc.
+ * tcp_counter_desc; congestion control: tcp_cc_find, tcp_cc_set,
+ * tcp_cc_name, tcp_listener_set_cc.
  */
 #ifndef TS_TCP_TCP_H
 #define TS_TCP_TCP_H
