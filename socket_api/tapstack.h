@@ -97,6 +97,9 @@ struct ts_stack_config {
     uint32_t sndbuf, rcvbuf;    /* TCP default buffer sizes (256 KiB) */
     uint64_t seed;              /* 0: random; else a fixed seed for tests,
                                    which also fixes the ISN secret */
+    const char *congestion;     /* TCP congestion control of new sockets:
+                                   "cubic" (NULL: the default) or "reno";
+                                   TCP_CONGESTION changes one socket's */
     /* Fault injection, a seeded netem between the device and the capture
      * (so the capture shows what the stack sent and what it received after
      * the faults). On when any rate, delay or jitter is non-zero. */

@@ -234,6 +234,7 @@ int ts_listen_locked(struct ts_sock *s, int backlog)
     if (!s->l)
         return ts_fail(err);
     tcp_listener_set_buffers(s->l, s->sndbuf, s->rcvbuf);
+    tcp_listener_set_cc(s->l, s->cc);
     s->kind = TS_LISTEN;
     return 0;
 }
@@ -267,6 +268,7 @@ int ts_accept_locked(struct ts_sock *s, struct sockaddr *a,
             n->ka_cnt = s->ka_cnt;
             n->ttl = s->ttl;
             n->tos = s->tos;
+            n->cc = s->cc;
             ts_opts_apply(n);
             uint32_t la, ra;
             uint16_t lp, rp;

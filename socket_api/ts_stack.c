@@ -256,6 +256,8 @@ static int ts_parse_config(const struct ts_stack_config *c,
         sc->tcp.max_conns = c->max_conns;
     if (c->sndbuf)
         sc->tcp.sndbuf = c->sndbuf;
+    if (c->congestion && !(sc->tcp.cc = tcp_cc_find(c->congestion)))
+        return -EINVAL;
     if (c->rcvbuf)
         sc->tcp.rcvbuf = c->rcvbuf;
     if (c->seed) {

@@ -19,7 +19,8 @@
  * tcp_connect_sized, tcp_connect_from, tcp_accept, tcp_send, tcp_recv,
  * tcp_send_room/commit, tcp_recv_data/consume, tcp_shutdown, tcp_close,
  * tcp_abort, tcp_set_nodelay, tcp_set_keepalive, tcp_state_name,
- * tcp_counter_desc.
+ * tcp_counter_desc; congestion control: tcp_cc_find, tcp_cc_set,
+ * tcp_cc_name, tcp_listener_set_cc.
  */
 #ifndef TS_TCP_TCP_H
 #define TS_TCP_TCP_H
@@ -54,6 +55,7 @@ enum tcp_state {
 #define TCP_EV_EOF 0x20         /* the peer sent FIN (also READABLE) */
 
 struct tcp_conn;
+struct tcp_cc_ops;
 typedef void (*tcp_event_fn)(void *ctx, struct tcp_conn *c, unsigned events);
 
 /* Settings with good defaults (tcp_config_default). Times in ms. */
@@ -68,6 +70,8 @@ struct tcp_config {
     uint32_t keepalive_idle, keepalive_intvl;
     unsigned keepalive_count;
     unsigned challenge_ack_per_sec; /* RFC 5961 §7, per connection */
+    const struct tcp_cc_ops *cc;    /* congestion control of new
+                                       connections (tcp_cc.h; NULL: CUBIC) */
 };
 
 struct tcp_stats {
@@ -210,6 +214,18 @@ void tcp_close(struct tcp_conn *c, uint64_t now);
 /* RST now and give the handle back. */
 void tcp_abort(struct tcp_conn *c, uint64_t now);
 
+/* Congestion control (tcp_cc.h). The algorithm called name ("cubic",
+ * "reno"; "newreno" is taken for "reno"), or NULL. */
+const struct tcp_cc_ops *tcp_cc_find(const char *name);
+/* Run c with ops (NULL: the layer's) from now on; its window is kept, the
+ * algorithm's own state starts afresh unless ops is c's already. */
+void tcp_cc_set(struct tcp_conn *c, const struct tcp_cc_ops *ops);
+/* Linux's name of c's algorithm ("cubic", "reno"). */
+const char *tcp_cc_name(const struct tcp_conn *c);
+/* The algorithm of the connections l accepts from now on (NULL: the
+ * layer's). */
+void tcp_listener_set_cc(struct tcp_listener *l, const struct tcp_cc_ops *ops);
+
 void tcp_set_nodelay(struct tcp_conn *c, int on);
 void tcp_set_keepalive(struct tcp_conn *c, int on);
 /* TCP_KEEPIDLE/TCP_KEEPINTVL (ms) and TCP_KEEPCNT; 0: the layer's. */
@@ -244,6 +260,10 @@ struct tcp_conn_info {
     uint32_t snd_queued, rcv_queued;    /* bytes in the rings */
     uint64_t bytes_sent, bytes_received;
     unsigned sack_blocks, ooo_ranges;   /* held: scoreboard, receive gaps */
+    const char *cc;                     /* congestion control ("cubic") */
+    uint8_t ca_state;                   /* Linux's numbers: 0 open, 1
+                                           duplicate ACKs seen, 3 fast
+                                           recovery, 4 after an RTO */
     /* Timers: absolute deadlines in ms, TS_NEVER when off. */
     uint64_t rto_at, delack_at, keep_at, tw_at;
 };

@@ -344,6 +344,8 @@ void tcp_conn_info(const struct tcp_conn *c, struct tcp_conn_info *o)
     o->bytes_received = c->bytes_received;
     o->sack_blocks = c->sacked.n;
     o->ooo_ranges = c->ooo.n;
+    o->cc = tcp_cc_name(c);
+    o->ca_state = tcp_cc_state(c);
     o->rto_at = c->rto_at;
     o->delack_at = c->delack_at;
     o->keep_at = c->keep_at;

@@ -4,12 +4,14 @@
  * Files: tcp_table.c (lookup, create, free), tcp_in.c (SEGMENT ARRIVES),
  * tcp_out.c (building and sending segments), tcp_timer.c (RTO, persist,
  * delayed ACK, keepalive, TIME-WAIT), tcp_cookie.c (ISN and SYN cookies),
- * tcp_api.c (the application's calls).
+ * tcp_api.c (the application's calls), tcp_cc*.c (congestion control,
+ * tcp_cc.h).
  */
 #ifndef TS_TCP_TCP_CONN_H
 #define TS_TCP_TCP_CONN_H
 
 #include "tcp/tcp.h"
+#include "tcp/tcp_cc.h"
 #include "tcp/tcp_seq.h"
 
 #include <errno.h>
@@ -78,9 +80,11 @@ struct tcp_conn {
     uint64_t rtt_start;
     unsigned retries;               /* consecutive RTO expiries; in persist:
                                        zero-window probes unanswered */
-    /* RFC 5681 / 6582 congestion control. */
+    /* Congestion control (tcp_cc.h): bytes; recovery per RFC 6582. */
     uint32_t cwnd, ssthresh, recover;
     unsigned dupacks;
+    const struct tcp_cc_ops *cc;    /* the algorithm (TCP_CONGESTION) */
+    union tcp_cc_state ccs;         /* and its own state */
     /* Timers: absolute deadlines, TS_NEVER when off. */
     uint64_t rto_at, delack_at, keep_at, tw_at;
     uint64_t idle_at;               /* give empty rings' memory back */
@@ -117,6 +121,7 @@ struct tcp_listener {
     unsigned syn_max;               /* SYN-RECEIVED bound before cookies */
     unsigned nsyn, naccept;
     uint32_t sndbuf, rcvbuf;        /* for the connections it accepts */
+    const struct tcp_cc_ops *cc;    /* and their algorithm (NULL: layer's) */
     struct tcp_conn *accept_head, *accept_tail;
     tcp_event_fn fn;
     void *ctx;
@@ -202,7 +207,6 @@ void tcp_conn_input(struct tcp_conn *c, struct tcp_seg *s);
 void tcp_listen_input(struct tcp_listener *l, struct tcp_seg *s);
 /* Both handshakes end here: buffers, windows, congestion state. */
 int tcp_establish(struct tcp_conn *c, const struct tcp_seg *s);
-void tcp_cwnd_init(struct tcp_conn *c);
 
 static inline uint32_t tcp_flight(const struct tcp_conn *c)
 {

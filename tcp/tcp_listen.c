@@ -17,6 +17,8 @@ static void tcp_listen_syn(struct tcp_listener *l, const struct tcp_seg *s)
     c->listener = l;
     c->sndbuf = l->sndbuf;
     c->rcvbuf = l->rcvbuf;
+    if (l->cc)
+        tcp_cc_set(c, l->cc);
     l->nsyn++;
     c->irs = s->h.seq;
     c->rcv_nxt = c->rcv_adv = s->h.seq + 1;
@@ -75,6 +77,8 @@ static void tcp_listen_ack(struct tcp_listener *l, struct tcp_seg *s)
     c->listener = l;
     c->sndbuf = l->sndbuf;
     c->rcvbuf = l->rcvbuf;
+    if (l->cc)
+        tcp_cc_set(c, l->cc);
     c->irs = s->h.seq - 1;
     c->rcv_nxt = c->rcv_adv = s->h.seq;
     c->iss = s->h.ack - 1;

@@ -235,7 +235,7 @@ struct tcp_conn *tcp_conn_new(struct tcp_layer *t, uint32_t laddr,
     ts_heap_node_init(&c->tnode);
     t->stats.mem_tcb += sizeof *c + sizeof(struct ts_heap_node *);
     c->last_rx = t->now;
-    c->ssthresh = UINT32_MAX;
+    tcp_cc_conn_init(c);
     c->sndbuf = t->cfg.sndbuf;
     c->rcvbuf = t->cfg.rcvbuf;
     uint32_t b = tcp_bucket(t, laddr, lport, raddr, rport);

@@ -137,14 +137,8 @@ static void tcp_rto_expired(struct tcp_conn *c)
         return;
     }
     c->rto = c->rto * 2 < t->cfg.rto_max ? c->rto * 2 : t->cfg.rto_max;
-    c->flags &= ~(TCP_F_RTT_TIMING | TCP_F_IN_RECOVERY);
-    c->dupacks = 0;
-    c->sacked.n = 0;    /* RFC 2018 §8: after a time-out, SACKs are not trusted */
-    if (!tcp_syn_state(c)) {
-        uint32_t half = tcp_flight(c) / 2;
-        c->ssthresh = half > 2u * c->mss ? half : 2u * c->mss;
-        c->cwnd = c->mss;
-    }
+    c->flags &= ~TCP_F_RTT_TIMING;
+    tcp_cc_on_rto(c);   /* window, threshold, recovery, scoreboard */
     c->snd_nxt = tcp_syn_state(c) ? c->iss : c->snd_una;
     c->rto_at = TS_NEVER;
     if (tcp_syn_state(c)) {

@@ -93,6 +93,9 @@ static void tapstack_usage(FILE *out)
 "      --max-conns N        TCP connections in the table, TIME-WAIT included,\n"
 "                           16..1048576 (default 4096; about 1 KiB each when\n"
 "                           idle)\n"
+"      --cc NAME            TCP congestion control: cubic (RFC 9438, the\n"
+"                           default) or newreno (RFC 5681/6582, \"reno\");\n"
+"                           a program may change its own with TCP_CONGESTION\n"
 "\n"
 "Fault injection (a seeded netem inside the stack; the capture shows what\n"
 "the stack sent and what it received after the faults):\n"
@@ -283,6 +286,11 @@ static int tapstack_option(struct tapstack_opts *o, int c, const char *arg)
         return tapstack_parse_u32(arg, 1u << 20, &o->cfg.max_conns) < 0 ||
                        o->cfg.max_conns < 16
                    ? tapstack_bad("--max-conns (16..1048576)", arg) : 0;
+    case 30:
+        if (strcmp(arg, "cubic") && strcmp(arg, "newreno") && strcmp(arg, "reno"))
+            return tapstack_bad("--cc (cubic, newreno or reno)", arg);
+        o->cfg.congestion = arg;
+        return 0;
     case 'V':
         printf("tapstack " TAPSTACK_VERSION "\n");
         return -1;
@@ -344,6 +352,7 @@ static int tapstack_parse(struct tapstack_opts *o, int argc, char **argv)
         { "no-ctl", no_argument, NULL, 11 },
         { "max-sockets", required_argument, NULL, 12 },
         { "max-conns", required_argument, NULL, 14 },
+        { "cc", required_argument, NULL, 30 },
         { "loss", required_argument, NULL, 1 },
         { "dup", required_argument, NULL, 2 },
         { "reorder", required_argument, NULL, 3 },
