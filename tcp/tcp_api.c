@@ -324,8 +324,8 @@ void tcp_conn_info(const struct tcp_conn *c, struct tcp_conn_info *o)
     o->probes = c->probes;
     o->rto_us = c->rto * 1000u;
     o->ato_us = c->t->cfg.delack_ms * 1000u;
-    o->rtt_us = c->srtt * 1000u;
-    o->rttvar_us = c->rttvar * 1000u;
+    o->rtt_us = c->srtt * 125u;
+    o->rttvar_us = c->rttvar * 125u;
     o->mss = c->mss;
     o->peer_mss_seen = c->mss;
     o->cwnd = c->cwnd;

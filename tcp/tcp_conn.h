@@ -75,7 +75,8 @@ struct tcp_conn {
     uint16_t mss;                   /* what we send per segment */
     uint16_t ack_pending;           /* full segments received, not ACKed */
     /* RFC 6298 state. */
-    uint32_t srtt, rttvar, rto;     /* ms; srtt 0: no sample yet */
+    /* srtt, rttvar in 1/8 ms (RFC 6298 gains); rto in ms; srtt 0: no sample */
+    uint32_t srtt, rttvar, rto;
     uint32_t rtt_seq;
     uint64_t rtt_start;
     unsigned retries;               /* consecutive RTO expiries; in persist:

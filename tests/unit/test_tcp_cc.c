@@ -130,6 +130,10 @@ static void test_cc_info(void)
     f.c.flags |= TCP_F_PERSIST;                 /* probing is not a loss */
     tcp_conn_info(&f.c, &ci);
     CU_ASSERT_EQUAL(ci.ca_state, 0);
+    tcp_rtt_sample(&f.c, 5);                    /* one 5 ms sample */
+    tcp_conn_info(&f.c, &ci);
+    CU_ASSERT_EQUAL(ci.rtt_us, 5000);           /* srtt is kept in 1/8 ms */
+    CU_ASSERT_EQUAL(ci.rttvar_us, 2500);
 }
 
 /* RFC 6928: min(10 * MSS, max(2 * MSS, 14600)). */
