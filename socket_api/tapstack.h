@@ -85,6 +85,9 @@ struct ts_stack_config {
                                    with "A.B.C.D/N", or NULL */
     const char *mac;            /* "xx:xx:..", NULL: 02:00 + address */
     unsigned mtu;               /* 1500 */
+    int no_offload;             /* 1: open the TAP plain, without the
+                                   virtio-net header, partial checksums and
+                                   TCP super-frames (on by default) */
     const char *pcap;           /* capture file, or NULL */
     const char *pcap_lo;        /* capture of the loopback interface (the
                                    stack talking to itself), or NULL */
