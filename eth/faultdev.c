@@ -435,9 +435,11 @@ static int faultdev_dir_init(struct faultdev_dir *d,
     return 0;
 }
 
-static int fp_corrupts_tx(const struct faultdev_config *cfg)
+static int fp_faults_tx(const struct faultdev_config *cfg)
 {
-    return cfg->corrupt > 0.0 && (!cfg->dir || (cfg->dir & FAULTDEV_TX));
+    return (cfg->loss > 0.0 || cfg->dup > 0.0 || cfg->reorder > 0.0 ||
+            cfg->corrupt > 0.0 || cfg->delay_ms || cfg->jitter_ms) &&
+           (!cfg->dir || (cfg->dir & FAULTDEV_TX));
 }
 
 struct netdev *faultdev_wrap(struct netdev *inner,
@@ -472,10 +474,13 @@ struct netdev *faultdev_wrap(struct netdev *inner,
     if (rc < 0)
         return NULL;
     both->dev = *inner;         /* name, MTU and capabilities carry over */
-    /* A super-frame's checksum is made by the kernel as it cuts it, after
-     * the bit would flip: nothing could catch the corruption. So when TX
-     * frames are corrupted, TCP sends plain segments. */
-    if (fp_corrupts_tx(cfg))
+    /* Faults on sent frames stand for a lossy wire, which sees the
+     * segments the kernel cuts a super-frame into, not the super-frame:
+     * one lost frame must not be 45 lost segments, and the kernel would
+     * make a super-frame's checksums after a corrupting bit flipped (no
+     * one could catch it). So with TX faults, TCP sends plain segments;
+     * super-frames received from the kernel still come through. */
+    if (fp_faults_tx(cfg))
         both->dev.flags &= ~NETDEV_F_TSO4;
     both->dev.ops = &faultdev_ops;
     both->dev.priv = &both->priv;

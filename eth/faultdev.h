@@ -14,14 +14,18 @@
  *   corrupt  one random bit flipped in one random byte past the 14-byte
  *            Ethernet header (the header stays deliverable, so the IP/TCP/UDP
  *            checksums must catch it); PBUF_F_CSUM_VALID is cleared, and a
- *            partial checksum is finished first. With TX corruption on, the
- *            wrapper does not offer NETDEV_F_TSO4 (the kernel would sum a
- *            super-frame after the flip), so TCP sends plain segments;
+ *            partial checksum is finished first;
  *   reorder  held back and released right after the next frame that passes
  *            in the same direction, or FAULTDEV_REORDER_HOLD_MS after it
  *            would otherwise have been due, whichever comes first;
  *   delay    held delay_ms + a uniform 0..jitter_ms (so jitter alone
  *            reorders, as in netem).
+ *
+ * Super-frames (TAP offloads). Received ones take their fate whole, like
+ * any frame. With any fault on the TX direction the wrapper does not offer
+ * NETDEV_F_TSO4, so TCP sends plain segments and the faults fall on what a
+ * wire would carry (a lost super-frame would be dozens of segments lost at
+ * once, and the kernel would sum a corrupted one after the flip).
  *
  * Time. Netdev ops take no `now`, so the wrapper stamps frames with the last
  * `now` given to faultdev_poll() (0 before the first call). The event loop

@@ -203,7 +203,13 @@ static int tap_attach_best(const char *name, unsigned flags,
         else
             *why = fd;
     }
-    return tap_attach(name, IFF_TAP | IFF_NO_PI, ifname);
+    int fd = tap_attach(name, IFF_TAP | IFF_NO_PI, ifname);
+    /* A persistent TAP keeps the offloads an earlier user turned on, and
+     * the kernel would go on handing super-frames to a reader that has no
+     * header to learn their size from: turn them off. */
+    if (fd >= 0)
+        (void)ioctl(fd, TUNSETOFFLOAD, 0UL);
+    return fd;
 }
 
 struct netdev *tap_open(const char *name, uint16_t mtu, unsigned flags,
