@@ -131,12 +131,13 @@ void tcp_destroy(struct tcp_layer *t);
 /* IPv4 handler for IPV4_PROTO_TCP (ctx is the struct tcp_layer). */
 void tcp_input(void *ctx, struct pbuf *pb, const struct ipv4_hdr *h,
                uint64_t now);
-/* A receive batch (the frames of one wake-up): between begin and end, the
- * output a segment calls for waits for the end, so the segments a batch
- * brings a connection draw one ACK, and the ACKs one burst of data (in
- * super-segments where the device cuts them). An ACK the RFCs want at once
- * (a duplicate ACK for out-of-order data, the ACK of a filled gap: RFC 5681
- * §4.2) still goes at once. */
+/* A receive batch (the frames of one wake-up): between begin and end, an
+ * ACK a segment calls for waits for the end when it is all that would go,
+ * so the segments a batch brings a connection draw one ACK. An ACK the
+ * RFCs want at once (a duplicate ACK for out-of-order data, the ACK of a
+ * filled gap: RFC 5681 §4.2) still goes at once, and so does data the
+ * ACKs make room for (the ACK rides on it; holding data back stretches
+ * the ACK clock that loss recovery runs on). */
 void tcp_batch_begin(struct tcp_layer *t);
 void tcp_batch_end(struct tcp_layer *t);
 /* Timers due by now: retransmission, delayed ACK, persist, keepalive,

@@ -14,9 +14,9 @@
  * kernel cuts it into the segments we would have sent, each with its own
  * checksum. Everything else (ACKs, SYNs, retransmissions) goes whole.
  *
- * Receive batches (tcp_batch_begin/end): output a segment calls for waits
- * for the end of the batch, named by 4-tuple, so one ACK answers all the
- * segments of a batch.
+ * Receive batches (tcp_batch_begin/end): an ACK that is all a segment
+ * calls for waits for the end of the batch (the connection named by its
+ * 4-tuple), so one ACK answers all the segments of a batch.
  */
 #include "tcp/tcp_conn.h"
 
@@ -339,10 +339,21 @@ int tcp_output(struct tcp_conn *c)
     return sent;
 }
 
+/* Only an ACK would go: no data or FIN waits to be sent. (Data goes at
+ * once, as the ACKs bring room for it: the ACK rides on it, and holding
+ * it back would only stretch the ACK clock, which loss recovery needs.) */
+static int tcp_only_ack_due(const struct tcp_conn *c)
+{
+    uint32_t off = c->snd_nxt - c->snd_una;
+    return off >= c->snd.len && !tcp_fin_pending(c) &&
+           (c->state == TCP_ESTABLISHED || c->state == TCP_CLOSE_WAIT ||
+            c->state == TCP_FIN_WAIT_2);
+}
+
 void tcp_output_batched(struct tcp_conn *c)
 {
     struct tcp_layer *t = c->t;
-    if (!t->batching || (c->flags & TCP_F_ACK_AT_ONCE) ||
+    if (!t->batching || (c->flags & TCP_F_ACK_AT_ONCE) || !tcp_only_ack_due(c) ||
         (!(c->flags & TCP_F_OUT_PENDING) && t->nbatch == TCP_BATCH_MAX)) {
         tcp_output(c);
         return;
