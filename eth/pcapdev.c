@@ -47,8 +47,8 @@ static void pcapdev_dump_bytes(struct pcapdev_priv *pp, const uint8_t *p,
  * the kernel, needs the partial one). */
 static void pcapdev_dump(struct pcapdev_priv *pp, const struct pbuf *pb)
 {
-    if ((pb->flags & PBUF_F_CSUM_PARTIAL) && pp->copy && pb->len <= PBUF_LARGE_CAP &&
-        pb->off.csum_start >= pbuf_headroom(pb)) {
+    if ((pb->flags & PBUF_F_CSUM_PARTIAL) && pp->copy &&
+        pb->len <= PBUF_LARGE_CAP && pb->off.csum_start >= pbuf_headroom(pb)) {
         memcpy(pp->copy, pb->data, pb->len);
         cksum_finish(pp->copy, pb->len, pb->off.csum_start - pbuf_headroom(pb),
                      pb->off.csum_off);
@@ -131,7 +131,8 @@ struct netdev *pcapdev_wrap(struct netdev *inner, const char *path,
     }
     struct pcapdev_priv *pp = &both->priv;
     pp->inner = inner;
-    if ((inner->flags & NETDEV_F_TSO4) && !(pp->copy = malloc(PBUF_LARGE_CAP))) {
+    if ((inner->flags & NETDEV_F_TSO4) &&
+        !(pp->copy = malloc(PBUF_LARGE_CAP))) {
         snprintf(errbuf, errlen, "out of memory");
         free(both);
         return NULL;
