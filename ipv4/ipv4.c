@@ -55,7 +55,7 @@ const struct ts_counter_desc ipv4_counter_desc[] = {
     IPV4_C(tx_no_route, "not sent: destination off-link and no gateway"),
     IPV4_C(tx_bad_src, "not sent: source not ours, or 127/8 toward a wire"),
     IPV4_C(tx_no_buffer, "not sent: buffer pool empty"),
-    IPV4_C(tx_too_big, "not sent: larger than 65,535 bytes"),
+    IPV4_C(tx_too_big, "not sent: larger than 65,535 bytes, or a super-frame the device cannot cut"),
 };
 const size_t ipv4_counter_count = TS_COUNTERS_LEN(ipv4_counter_desc);
 
@@ -298,6 +298,24 @@ static int ipv4_fragment(struct ipv4_layer *ip, struct pbuf *pb,
     return rc;
 }
 
+/* A TCP super-frame: the device cuts it into MTU-sized segments, each
+ * with the next IP ID (as Linux's GSO does), so those IDs are taken here.
+ * Only a device that said it can (NETDEV_F_TSO4) gets one. */
+static int ipv4_output_gso(struct ipv4_layer *ip, struct pbuf *pb,
+                           const struct ipv4_hdr *h,
+                           const struct ipv4_route *rt, uint64_t now)
+{
+    if (!(rt->ifp->flags & NETDEV_F_TSO4) ||
+        IPV4_HLEN + pb->len > rt->ifp->gso_max || pb->off.gso_segs == 0) {
+        ip->stats.tx_too_big++;
+        pbuf_free(pb);
+        return -EMSGSIZE;
+    }
+    ip->next_id = (uint16_t)(ip->next_id + pb->off.gso_segs - 1);
+    struct ipv4_optbuf none = { NULL, 0 };    /* TCP sends no IP options */
+    return ipv4_send_one(ip, pb, h, none, rt, now);
+}
+
 int ipv4_output(struct ipv4_layer *ip, struct pbuf *pb, uint32_t src,
                 uint32_t dst, uint8_t proto, uint64_t now)
 {
@@ -329,6 +347,8 @@ static int ipv4_output_hdr(struct ipv4_layer *ip, struct pbuf *pb,
         .ttl = ttl ? ttl : IPV4_DEFAULT_TTL,
         .proto = proto, .src = rt.src, .dst = rt.dst,
     };
+    if ((pb->flags & PBUF_F_GSO_TCPV4) && o.len == 0)
+        return ipv4_output_gso(ip, pb, &h, &rt, now);
     if (IPV4_HLEN + o.len + pb->len <= rt.ifp->mtu)
         return ipv4_send_one(ip, pb, &h, o, &rt, now);
     return ipv4_fragment(ip, pb, &h, o, &rt, now);

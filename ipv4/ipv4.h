@@ -120,6 +120,7 @@ struct ipv4_if {
     uint8_t prefix;
     uint32_t mtu;               /* largest datagram per frame */
     uint32_t flags;             /* the netdev's NETDEV_F_* capabilities */
+    uint32_t gso_max;           /* the netdev's: largest super-frame datagram */
     struct eth_layer *eth;      /* framing, the device, its counters */
     struct arp_layer *arp;      /* neighbour resolution; NULL on loopback */
     struct ipv4_layer *ip;      /* back to the layer (ipv4_input's ctx) */

@@ -85,6 +85,9 @@ struct ts_stack_config {
                                    with "A.B.C.D/N", or NULL */
     const char *mac;            /* "xx:xx:..", NULL: 02:00 + address */
     unsigned mtu;               /* 1500 */
+    int no_offload;             /* 1: open the TAP plain, without the
+                                   virtio-net header, partial checksums and
+                                   TCP super-frames (on by default) */
     const char *pcap;           /* capture file, or NULL */
     const char *pcap_lo;        /* capture of the loopback interface (the
                                    stack talking to itself), or NULL */
@@ -127,8 +130,9 @@ TS_API struct ts_stack *ts_stack_open(const struct ts_stack_config *cfg);
  * inside (or about to enter) a ts_* call on this stack: stop and join your
  * threads first (ts_server_stop does so for a server). */
 TS_API void ts_stack_close(struct ts_stack *st);
-/* Print every layer's counters, like `netstat -s`: the sections eth, arp,
- * ipv4, icmp, tcp, udp, pbuf, stack, and faults when faults are injected. */
+/* Print every layer's counters, like `netstat -s`: the sections eth, tap
+ * (on a TAP: its offloads), arp, ipv4, icmp, tcp, udp, pbuf, stack, and
+ * faults when faults are injected. */
 TS_API void ts_stack_counters(struct ts_stack *st, FILE *out);
 /* The name of the device the stack runs on ("tap0"). */
 TS_API const char *ts_stack_ifname(const struct ts_stack *st);

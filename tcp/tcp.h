@@ -89,6 +89,7 @@ struct tcp_stats {
     uint64_t rst_ignored_time_wait, drop_ack_unacceptable, drop_no_ack;
     uint64_t zero_window_probes, keepalive_probes, tx_no_buffer;
     uint64_t abort_on_data, drop_no_memory, rings_released;
+    uint64_t tx_super_segments, output_deferred;
     uint64_t conns_now, conns_time_wait;
     uint64_t mem_tcb, mem_rings;    /* bytes held now by TCBs, by rings */
 };
@@ -97,6 +98,15 @@ extern const struct ts_counter_desc tcp_counter_desc[];
 extern const size_t tcp_counter_count;
 
 struct tcp_listener;
+
+#define TCP_BATCH_MAX 64        /* connections whose output one batch defers */
+
+/* A connection named by its 4-tuple: what a batch remembers, so that a
+ * connection freed meanwhile is simply not found at the batch's end. */
+struct tcp_tuple {
+    uint32_t laddr, raddr;
+    uint16_t lport, rport;
+};
 
 struct tcp_layer {
     struct tcp_config cfg;
@@ -123,6 +133,9 @@ struct tcp_layer {
     uint32_t poll_gen;
     uint64_t timer_visits;          /* TCBs tcp_poll looked at (work counter) */
     uint64_t now;                   /* time of the current event */
+    int batching;                   /* inside tcp_batch_begin/end */
+    unsigned nbatch;
+    struct tcp_tuple batch[TCP_BATCH_MAX];  /* output deferred to the end */
     struct tcp_stats stats;
 };
 
@@ -137,6 +150,15 @@ void tcp_destroy(struct tcp_layer *t);
 /* IPv4 handler for IPV4_PROTO_TCP (ctx is the struct tcp_layer). */
 void tcp_input(void *ctx, struct pbuf *pb, const struct ipv4_hdr *h,
                uint64_t now);
+/* A receive batch (the frames of one wake-up): between begin and end, an
+ * ACK a segment calls for waits for the end when it is all that would go,
+ * so the segments a batch brings a connection draw one ACK. An ACK the
+ * RFCs want at once (a duplicate ACK for out-of-order data, the ACK of a
+ * filled gap: RFC 5681 §4.2) still goes at once, and so does data the
+ * ACKs make room for (the ACK rides on it; holding data back stretches
+ * the ACK clock that loss recovery runs on). */
+void tcp_batch_begin(struct tcp_layer *t);
+void tcp_batch_end(struct tcp_layer *t);
 /* Timers due by now: retransmission, delayed ACK, persist, keepalive,
  * TIME-WAIT, the release of rings left empty. Looks only at the TCBs due
  * (a heap) and those with news to deliver, never at the whole table;

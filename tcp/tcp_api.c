@@ -168,7 +168,7 @@ static void tcp_recv_done(struct tcp_conn *c, uint32_t before)
         c->state == TCP_FIN_WAIT_2) {
         tcp_window_opened(c, before);
         if (c->flags & TCP_F_ACK_NOW)
-            tcp_output(c);
+            tcp_output_batched(c);  /* a reader called back in a batch */
     }
     tcp_conn_settle(c);
 }

@@ -91,6 +91,19 @@ static void tcp_enter_recovery(struct tcp_conn *c)
     }
 }
 
+/* Slow start counts the bytes an ACK covers (RFC 3465 §2.2), not one
+ * segment per ACK: a peer that acknowledges a whole receive batch or a
+ * super-frame at once (GRO; tapstack's own batches do the same) sends one
+ * ACK for many segments, and growth by one segment per such ACK would turn
+ * slow start linear. The burst this allows is bounded by what that ACK
+ * took out of the network. Like Linux (tcp_slow_start), not past
+ * ssthresh; the rest of the ACK goes to congestion avoidance. */
+void tcp_cc_slow_start(struct tcp_conn *c, uint32_t acked)
+{
+    uint32_t room = c->ssthresh - c->cwnd;
+    c->cwnd += acked < room ? acked : room;
+}
+
 /* Congestion window on a new ACK (RFC 5681 §3.1, RFC 6582 §3.2). */
 void tcp_cc_on_ack(struct tcp_conn *c, uint32_t acked)
 {

@@ -78,6 +78,8 @@ void tcp_cc_conn_init(struct tcp_conn *c);
 void tcp_cc_established(struct tcp_conn *c);
 /* SND.UNA moved on by acked bytes (after SND.UNA was updated). */
 void tcp_cc_on_ack(struct tcp_conn *c, uint32_t acked);
+/* Slow start by the bytes acknowledged, up to ssthresh (RFC 3465). */
+void tcp_cc_slow_start(struct tcp_conn *c, uint32_t acked);
 /* A duplicate ACK (RFC 5681 §2 definition). */
 void tcp_cc_on_dupack(struct tcp_conn *c);
 /* The retransmission timer expired (before SND.NXT is rewound). */

@@ -115,7 +115,7 @@ static void tcp_cubic_on_ack(struct tcp_conn *c, uint32_t acked)
 {
     struct tcp_cubic *cu = &c->ccs.cubic;
     if (c->cwnd < c->ssthresh) {
-        c->cwnd += acked < c->mss ? acked : c->mss;       /* slow start */
+        tcp_cc_slow_start(c, acked);
         return;
     }
     if (!cu->in_epoch)

@@ -16,7 +16,7 @@ static void tcp_newreno_init(struct tcp_conn *c)
 static void tcp_newreno_on_ack(struct tcp_conn *c, uint32_t acked)
 {
     if (c->cwnd < c->ssthresh) {
-        c->cwnd += acked < c->mss ? acked : c->mss;       /* slow start */
+        tcp_cc_slow_start(c, acked);
     } else {
         uint32_t inc = (uint32_t)c->mss * c->mss / c->cwnd;
         c->cwnd += inc ? inc : 1;                          /* avoidance */

@@ -47,6 +47,10 @@
 #define TCP_F_NO_CSUM 0x20000       /* its route's device vouches for
                                        checksums (lo): none computed */
 #define TCP_F_SETTLE_Q 0x40000      /* on the layer's settle queue */
+/* High bits, out of the way of the protocol's own. */
+#define TCP_F_ACK_AT_ONCE 0x40000000u   /* this ACK may not wait for the
+                                           end of the receive batch */
+#define TCP_F_OUT_PENDING 0x80000000u   /* output waits for the batch end */
 
 struct tcp_conn {
     struct tcp_layer *t;
@@ -171,6 +175,8 @@ void tcp_xmit_keepalive(struct tcp_conn *c);
 uint32_t tcp_pipe(const struct tcp_conn *c);
 void tcp_sack_retransmit(struct tcp_conn *c);
 void tcp_reply_rst(struct tcp_layer *t, const struct tcp_seg *s);
+/* tcp_output now, or at the end of the receive batch (tcp_batch_begin). */
+void tcp_output_batched(struct tcp_conn *c);
 uint32_t tcp_rcv_window(struct tcp_conn *c);
 /* The MSS we offer to raddr: its route's MTU less 40 (65,495 on lo). */
 uint16_t tcp_our_mss(const struct tcp_layer *t, uint32_t raddr);

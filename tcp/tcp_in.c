@@ -342,7 +342,8 @@ static void tcp_in_data(struct tcp_conn *c, const struct tcp_seg *s)
             t->stats.rx_ooo_segments++;
             c->ooo_recent = s->h.seq;
         }
-        c->flags |= TCP_F_ACK_NOW;  /* a duplicate ACK tells of the gap */
+        /* a duplicate ACK tells of the gap, at once (RFC 5681 §4.2) */
+        c->flags |= TCP_F_ACK_NOW | TCP_F_ACK_AT_ONCE;
         return;
     }
     int had_gap = c->ooo.n > 0;
@@ -354,7 +355,8 @@ static void tcp_in_data(struct tcp_conn *c, const struct tcp_seg *s)
     c->bytes_received += added;
     tcp_conn_event(c, TCP_EV_READABLE);
     if (had_gap)
-        c->flags |= TCP_F_ACK_NOW;  /* RFC 5681 §4.2: ACK a filled gap now */
+        c->flags |= TCP_F_ACK_NOW | TCP_F_ACK_AT_ONCE;  /* RFC 5681 §4.2:
+                                                           ACK a filled gap now */
     else
         tcp_ack_schedule(c, n);
 }
@@ -466,7 +468,7 @@ static void tcp_in_sync(struct tcp_conn *c, struct tcp_seg *s)
         tcp_in_data(c, s);
     if (s->h.flags & TCP_FIN)
         tcp_in_fin(c, s);
-    tcp_output(c);
+    tcp_output_batched(c);
 }
 
 void tcp_conn_input(struct tcp_conn *c, struct tcp_seg *s)

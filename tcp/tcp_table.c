@@ -55,6 +55,8 @@ const struct ts_counter_desc tcp_counter_desc[] = {
     TCP_C(abort_on_data, "reset: data arrived after the application closed (RFC 1122 4.2.2.13)"),
     TCP_C(drop_no_memory, "dropped: no memory to grow the receive ring"),
     TCP_C(rings_released, "rings given back after being empty for a while"),
+    TCP_C(tx_super_segments, "super-segments sent for the device to cut (TSO)"),
+    TCP_C(output_deferred, "outputs put off to the end of a receive batch"),
     TCP_C(conns_now, "connections in the table now"),
     TCP_C(conns_time_wait, "of which in TIME-WAIT"),
     TCP_C(mem_tcb, "bytes held by connection blocks and their timer slots now"),

@@ -149,8 +149,9 @@ static void test_cc_initial_window(void)
     }
 }
 
-/* The window arithmetic NewReno had before it moved: slow start by
- * min(acked, MSS), avoidance by MSS^2 / cwnd per ACK, half the flight. */
+/* NewReno's window arithmetic: slow start by the bytes acknowledged (RFC
+ * 3465, so a stretch ACK for many segments counts them all) up to
+ * ssthresh, avoidance by MSS^2 / cwnd per ACK, half the flight. */
 static void test_newreno_arithmetic(void)
 {
     struct cc_fake f;
@@ -159,7 +160,10 @@ static void test_newreno_arithmetic(void)
     f.c.cc->on_ack(&f.c, 1000);
     CU_ASSERT_EQUAL(f.c.cwnd, 15600);
     f.c.cc->on_ack(&f.c, 2920);
-    CU_ASSERT_EQUAL(f.c.cwnd, 17060);
+    CU_ASSERT_EQUAL(f.c.cwnd, 18520);           /* a stretch ACK: both */
+    f.c.ssthresh = 20000;
+    f.c.cc->on_ack(&f.c, 14600);
+    CU_ASSERT_EQUAL(f.c.cwnd, 20000);           /* never past ssthresh */
     cc_fake_flight(&f, 100000);
     CU_ASSERT_EQUAL(f.c.cc->ssthresh(&f.c, TCP_CC_LOSS), 50000);
     CU_ASSERT_EQUAL(f.c.cc->ssthresh(&f.c, TCP_CC_RTO), 50000);
@@ -435,6 +439,11 @@ static void test_wire_cubic_curve(void)
     struct th *h = cc_wire(&a, &b, &tcp_cc_cubic);
     th_send_stream(a, 64u << 20, 0);
     th_advance(h, 2000);
+    /* Recovery ends, then slow start up to ssthresh; the epoch starts at
+     * the first ACK in congestion avoidance, whenever the ACK clock (one
+     * ACK per receive batch) brings it. */
+    for (int i = 0; i < 80 && !cc_spy.epoch_seen; i++)
+        th_advance(h, 50);
     CU_ASSERT_EQUAL_FATAL(cc_spy.losses, 1);
     CU_ASSERT_EQUAL(cc_spy.result, cc_spy.flight * 7 / 10);
     CU_ASSERT_EQUAL(a->c->ccs.cubic.cwnd_prior, cc_spy.cwnd);
@@ -472,6 +481,11 @@ static void test_wire_newreno(void)
     struct th *h = cc_wire(&a, &b, &tcp_cc_newreno);
     th_send_stream(a, 64u << 20, 0);
     th_advance(h, 2000);
+    /* Recovery ends, then slow start up to ssthresh; the epoch starts at
+     * the first ACK in congestion avoidance, whenever the ACK clock (one
+     * ACK per receive batch) brings it. */
+    for (int i = 0; i < 80 && !cc_spy.epoch_seen; i++)
+        th_advance(h, 50);
     CU_ASSERT_EQUAL_FATAL(cc_spy.losses, 1);
     CU_ASSERT_EQUAL(cc_spy.result, cc_spy.flight / 2);
     uint32_t w0 = a->c->cwnd;
