@@ -6,10 +6,13 @@
  *          RST): neither end keeps the pair in TIME-WAIT, so a long run does
  *          not run out of ports and every stack is treated alike.
  *   hold   open --count N connections to an echo server (each proves itself
- *          with one echoed byte), spread over the --src addresses; print how
- *          many are held, then keep them until SIGTERM or --lifetime.
+ *          with one echoed byte), spread over the --src addresses, giving up
+ *          at the first failure or after --time seconds; print how many are
+ *          held, then keep them until SIGTERM or --lifetime.
  *   serve  an echo server for any number of connections at once (epoll),
- *          the kernel's side of cps and hold.
+ *          the kernel's side of cps and hold; SO_REUSEPORT, so that a few
+ *          of them can share the port when one process may not hold enough
+ *          descriptors.
  *   usend  for --time T, send --size-byte UDP datagrams as fast as the
  *          socket takes them (the raw TAP floor's bulk driver).
  * One machine-readable line per run: `connbench MODE key=value ...`, ending
@@ -38,6 +41,7 @@ struct cb_opts {
     struct in_addr host, bind, src[CB_MAX_SRC];
     unsigned nsrc, port, count, size;
     double secs, timeout, lifetime;
+    int have_secs;
 };
 
 static volatile sig_atomic_t cb_stop;
@@ -60,7 +64,8 @@ static void cb_usage(FILE *out)
     fputs("Usage: connbench cps|hold|usend --host A.B.C.D [OPTION]...\n"
           "       connbench serve PORT [--bind A.B.C.D] [--lifetime S]\n"
           "  cps    connect, 1 byte echoed, abortive close, for --time\n"
-          "  hold   hold --count connections to echo, until SIGTERM/--lifetime\n"
+          "  hold   hold --count connections to echo (opening for at most\n"
+          "         --time s), until SIGTERM/--lifetime\n"
           "  serve  epoll echo server for any number of connections\n"
           "  usend  UDP datagrams of --size bytes for --time seconds\n"
           "  -a --host A  -p --port N  -t --time S  -n --count N\n"
@@ -119,7 +124,7 @@ static void cb_parse(int argc, char **argv, struct cb_opts *o)
         switch (c) {
         case 'a': o->host = cb_addr("--host", optarg); have_host = 1; break;
         case 'p': o->port = (unsigned)cb_num("--port", optarg, 1, 65535); break;
-        case 't': o->secs = cb_num("--time", optarg, 0.01, 3600); break;
+        case 't': o->secs = cb_num("--time", optarg, 0.01, 3600); o->have_secs = 1; break;
         case 'n': o->count = (unsigned)cb_num("--count", optarg, 1, 1e6); break;
         case 'S': cb_srcs(o, optarg); break;
         case 's': o->size = (unsigned)cb_num("--size", optarg, 1, 65507); break;
@@ -252,7 +257,12 @@ static int cb_hold(const struct cb_opts *o)
         return 1;
     cb_nofile(want);
     double t0 = cb_now(), end = t0 + o->lifetime;
-    while (held < want && !cb_stop && cb_now() < end) {
+    double give_up = o->have_secs && t0 + o->secs < end ? t0 + o->secs : end;
+    while (held < want && !cb_stop) {
+        if (cb_now() >= give_up) {
+            snprintf(err, sizeof err, "time-up-after-%.0fs", o->secs);
+            break;
+        }
         int fd = cb_open(o, o->nsrc ? &o->src[held % o->nsrc] : NULL, err, sizeof err);
         if (fd < 0)
             break;
@@ -324,6 +334,9 @@ static int cb_serve(const struct cb_opts *o)
                               .sin_port = htons((uint16_t)o->port) };
     cb_nofile(1u << 18);
     setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    /* Several servers may share the port: one process holds only as many
+     * connections as RLIMIT_NOFILE allows. */
+    setsockopt(lfd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
     if (ep < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
         listen(lfd, 4096) < 0) {
         perror("connbench: serve");
