@@ -8,9 +8,11 @@
 #   BUILD=build tools/bench.sh       (make bench)
 #   BENCH_TIME=N       seconds per run, 1..30 (default 5)
 #   BENCH_ONLY=a,b     only these rows (ids: bulk_up bulk_down ping rr64
-#                      http cps mem_1k mem_10k mem_100k; a mem_* id runs its
-#                      held_*, mem_* and rr_* rows)
-#   BENCH_TARGETS=a,b  only these stacks (ts ts_nooff kernel lwip floor)
+#                      http cps iperf_up iperf_down loop_bulk loop_rr
+#                      mem_1k mem_10k mem_100k; a mem_* id runs its held_*,
+#                      mem_* and rr_* rows)
+#   BENCH_TARGETS=a,b  only these stacks (ts ts_nooff kernel lwip floor;
+#                      ts also gives the ts_run column)
 #   BENCH_PIN=0        do not pin (default: servers on CPU 0, clients on 1)
 #   BENCH_HOLD_TIME=S  seconds the memory rows may spend opening their
 #                      connections (default 60; "held" counts what was open)
@@ -18,12 +20,16 @@
 # The stacks ("targets"), each in namespaces of its own named tsb-PID-*:
 #   ts        $BUILD/tapstack on a TAP, its built-in services;
 #   ts_nooff  the same with --no-offload (when tapstack has the option);
+#   ts_run    on the ts stack, the kernel-socket tcpbench servers and
+#             iperf3 -s run unmodified under tapstack-run (the preload path);
 #   kernel    the kernel's TCP between two namespaces over a veth pair:
 #             tcpbench servers, connbench serve, ts-httpd-kernel (the same
 #             HTTP server source as tapstack's, on kernel sockets);
 #   lwip      lwIP 2.1 (Debian's liblwip) on a TAP, $BUILD/lwip-bench;
 #   floor     $BUILD/tapfloor on a TAP: ICMP echo and a do-nothing UDP
 #             endpoint, the least a stack on a TAP can cost.
+# Loopback rows: ts-loop (a server and a client in one program on one
+# stack) against ts-loop-kernel on the kernel's lo.
 # The client is always the kernel on the host side. A benchmark, not a
 # test: no threshold anywhere. It exits 0 with "SKIP: ..." without root,
 # /dev/net/tun or ip(8); a missing wrk or lwIP gives SKIP rows; a run that
@@ -87,10 +93,10 @@ trap 'exit 143' TERM
 T0=$(date +%s)
 
 # --- targets: start one, set T_* ----------------------------------------------
-# T_NS client namespace, T_HOST server address, T_PID the server
+# T_NS client namespace, T_SNS server namespace, T_HOST server address, T_PID the server
 # process(es) whose VmRSS is the stack's memory, T_SRC extra client source addresses, ports T_DISCARD T_CHARGEN
 # T_ECHO (one connection) T_MANY (any number) T_HTTP ("" if none).
-T_NS="" T_HOST="" T_PID="" T_PIDS="" T_NSS="" T_SRC="" T_HTTP=""
+T_NS="" T_SNS="" T_HOST="" T_PID="" T_PIDS="" T_NSS="" T_SRC="" T_HTTP=""
 
 target_add_srcs() {     # NS DEV PREFIX: four more host addresses for hold
     local i
@@ -112,7 +118,7 @@ start_ts() {            # start_ts NAME [MAX-SOCKETS]: tapstack (ts or ts_nooff)
     [ "$1" = ts_nooff ] && extra+=(--no-offload)
     [ -n "${2:-}" ] && [ -n "$HAVE_MAXSOCK" ] && extra+=(--max-sockets "$2")
     bench_ns "$ns" || return 1
-    T_NSS=$ns T_NS=$ns T_HOST=10.0.0.2
+    T_NSS=$ns T_NS=$ns T_SNS=$ns T_HOST=10.0.0.2
     bench_start pid "$ns" "$LIFE" "$SRV_CPU" "$LOG/$1.out" "$BUILD/tapstack" \
         --iface tsb0 --host-addr 10.0.0.1/24 --addr 10.0.0.2/24 --mtu 1500 \
         --services echo,discard,chargen,http --http-root "$WWW" "${extra[@]}"
@@ -125,7 +131,7 @@ start_ts() {            # start_ts NAME [MAX-SOCKETS]: tapstack (ts or ts_nooff)
 start_kernel() {
     local a=tsb-$$-ka b=tsb-$$-kb pid spec name port i n dev addr
     bench_ns "$a" && bench_ns "$b" || return 1
-    T_NSS="$a $b" T_NS=$a T_HOST=10.0.1.2
+    T_NSS="$a $b" T_NS=$a T_SNS=$b T_HOST=10.0.1.2
     timeout 10 ip -n "$a" link add tsbv0 mtu 1500 type veth peer name tsbv1 netns "$b" \
         2>>"$LOG/start.log" || return 1
     for spec in "$a tsbv0 10.0.1.1" "$b tsbv1 10.0.1.2"; do
@@ -247,9 +253,101 @@ m_ping() {
     bench_emit ping "$1" "${avg:--}"
 }
 
-m_rr() {                # m_rr ROW TARGET
+m_rr() {                # m_rr ROW TARGET [PORT]
     emit_kv "$1" "$2" "$(client "$2-$1" "$BUILD/tcpbench" rr --host "$T_HOST" \
-        --port "$T_ECHO" --time "$BT" --size 64)" rps
+        --port "${3:-$T_ECHO}" --time "$BT" --size 64)" rps
+}
+
+# iperf3 -c for BT seconds (ARGS: -R), the receiver's Gbit/s.
+m_iperf() {             # m_iperf ROW TARGET [ARGS]
+    local row=$1 t=$2 v
+    shift 2
+    bench_run "$T_NS" "$RUN_BOUND" "$CLI_CPU" iperf3 -c "$T_HOST" -p 5201 -t "$BT" \
+        -J "$@" >"$LOG/$t-$row.json" 2>&1
+    v=$(python3 -c 'import json,sys
+try: print("%.3f" % (json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e9))
+except Exception: print("-")' "$LOG/$t-$row.json" 2>/dev/null)
+    bench_emit "$row" "$t" "${v:--}"
+}
+
+want_any() {            # want_any ROW...: is any of them wanted?
+    local r
+    for r in "$@"; do bench_want "$r" && return 0; done
+    return 1
+}
+
+# The preload path: the kernel-socket tcpbench servers and iperf3 -s run
+# unmodified on the ts stack under tapstack-run (column "ts_run"); on the
+# kernel, iperf3 -s in the server namespace.
+m_preload() {           # m_preload TARGET
+    local t=$1 pid pids="" spec name port
+    want_any bulk_up bulk_down rr64 iperf_up iperf_down || return 0
+    if [ "$t" = kernel ]; then
+        want_any iperf_up iperf_down || return 0
+        if ! command -v iperf3 >/dev/null 2>&1; then
+            bench_emit iperf_up kernel SKIP "iperf3 is not installed"
+            return
+        fi
+        bench_start pid "$T_SNS" "$LIFE" "$SRV_CPU" "$LOG/k-iperf.out" iperf3 -s \
+            -B "$T_HOST" -p 5201 --forceflush
+        bench_wait_line "$LOG/k-iperf.out" listening "$pid" || return
+        bench_want iperf_up && m_iperf iperf_up kernel
+        bench_want iperf_down && m_iperf iperf_down kernel -R
+        bench_stop "$pid"
+        return
+    fi
+    if ! [ -x "$BUILD/tapstack-run" ] || ! [ -e "$BUILD/libtapstack-preload.so" ]; then
+        bench_emit rr64 ts_run SKIP "tapstack-run is not built"
+        return
+    fi
+    local run=("$BUILD/tapstack-run" --ctl @tapstack/tsb0 --)
+    for spec in "discard 2009" "chargen 2019" "echo 2007"; do
+        read -r name port <<<"$spec"
+        bench_start pid "$T_NS" "$LIFE" "$SRV_CPU" "$LOG/run-$name.out" "${run[@]}" \
+            "$BUILD/tcpbench" "serve-$name" "$port" --bind "$T_HOST" --lifetime "$LIFE"
+        pids="$pids $pid"
+        bench_wait_line "$LOG/run-$name.out" 'listening=' "$pid" ||
+            echo "ts_run: serve-$name did not start" >>"$LOG/start.log"
+    done
+    bench_want bulk_up && m_bulk bulk_up ts_run send 2009
+    bench_want bulk_down && m_bulk bulk_down ts_run recv 2019
+    bench_want rr64 && m_rr rr64 ts_run 2007
+    if want_any iperf_up iperf_down && command -v iperf3 >/dev/null 2>&1; then
+        bench_start pid "$T_NS" "$LIFE" "$SRV_CPU" "$LOG/run-iperf.out" "${run[@]}" \
+            iperf3 -s -p 5201 --forceflush
+        pids="$pids $pid"
+        if bench_wait_line "$LOG/run-iperf.out" listening "$pid"; then
+            bench_want iperf_up && m_iperf iperf_up ts_run
+            bench_want iperf_down && m_iperf iperf_down ts_run -R
+        fi
+    fi
+    for pid in $pids; do
+        bench_stop "$pid"
+    done
+}
+
+# Loopback (issue 12): ts-loop, a server and a client in one program on a
+# stack of its own (its own TAP), against the same source on the kernel's
+# lo (ts-loop-kernel): bulk Gbit/s and 64-byte round trips/s.
+m_loop() {              # m_loop TARGET
+    local t=$1 prog=ts-loop args=(--iface tsblo0 --host-addr 10.9.0.1/24 --addr 10.9.0.2/24)
+    want_any loop_bulk loop_rr || return 0
+    [ "$t" = kernel ] && prog=ts-loop-kernel args=()
+    if ! [ -x "$BUILD/$prog" ]; then
+        bench_emit loop_bulk "$t" SKIP "$prog is not built"
+        return
+    fi
+    bench_run "$T_NS" "$RUN_BOUND" "$SRV_CPU" "$BUILD/$prog" "${args[@]}" \
+        -n $((BT * 400 * 1048576)) -r $((BT * 10000)) -u 0 >"$LOG/$t-loop.out" 2>&1
+    bench_want loop_bulk && bench_emit loop_bulk "$t" "$(loop_kv "$LOG/$t-loop.out" bulk)"
+    bench_want loop_rr && bench_emit loop_rr "$t" "$(loop_kv "$LOG/$t-loop.out" rr)"
+}
+
+loop_kv() {             # loop_kv FILE WHAT: the figure of ts-loop's WHAT line
+    local v
+    v=$(awk -v w="$2" '$2 == w { for (i = 1; i <= NF; i++) if ($i ~ /Gbit\/s|\/s,$/) {
+        v = $(i - (w == "bulk")); sub(/\/s,$/, "", v); gsub(/,/, "", v); print v; exit } }' "$1")
+    echo "${v:--}"
 }
 
 m_cps() {
@@ -341,7 +439,8 @@ echo "== tapstack benchmark: ${BT} s per run, MTU 1500, $(nproc) CPUs," \
 
 rows_of() {             # the rows each target can serve
     case $1 in
-    ts | ts_nooff | kernel) echo "bulk_up bulk_down ping rr64 http cps mem" ;;
+    ts | kernel) echo "bulk_up bulk_down ping rr64 http cps preload loop mem" ;;
+    ts_nooff) echo "bulk_up bulk_down ping rr64 http cps" ;;
     lwip) echo "bulk_up bulk_down ping rr64 cps mem" ;;
     floor) echo "bulk_up bulk_down ping" ;;
     esac
@@ -357,7 +456,7 @@ run_target() {
         [ $rc = 2 ] && v=SKIP why="lwIP harness not built (apt-get install liblwip-dev; make bench)"
         echo "$t: start failed (status $rc)" >>"$LOG/start.log"
         for r in $(rows_of "$t"); do
-            [ "$r" = mem ] && continue
+            case $r in mem | preload | loop) continue ;; esac
             bench_want "$r" && bench_emit "$r" "$t" "$v" "$why"
         done
         target_stop
@@ -371,8 +470,9 @@ run_target() {
         rr64) bench_want rr64 && m_rr rr64 "$t" ;;
         http) bench_want http && m_http "$t" ;;
         cps) bench_want cps && m_cps "$t" ;;
+        preload) m_preload "$t" ;;
+        loop) m_loop "$t" ;;
         mem)
-            [ "$t" = ts_nooff ] && continue     # offloads do not change memory
             for lvl in $MEM_LEVELS; do
                 n=${lvl#*:} lvl=${lvl%%:*}
                 bench_want "mem_$lvl" && m_mem "$t" "$lvl" "$n"
