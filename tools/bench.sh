@@ -8,7 +8,7 @@
 #   BUILD=build tools/bench.sh       (make bench)
 #   BENCH_TIME=N       seconds per run, 1..30 (default 5)
 #   BENCH_ONLY=a,b     only these rows (ids: bulk_up bulk_down ping rr64
-#                      http cps iperf_up iperf_down loop_bulk loop_rr
+#                      http cps iperf_up iperf_down loop_bulk loop_rr loop_iperf
 #                      mem_1k mem_10k mem_100k; a mem_* id runs its held_*,
 #                      mem_* and rr_* rows)
 #   BENCH_TARGETS=a,b  only these stacks (ts ts_nooff kernel lwip floor;
@@ -258,12 +258,15 @@ m_rr() {                # m_rr ROW TARGET [PORT]
         --port "${3:-$T_ECHO}" --time "$BT" --size 64)" rps
 }
 
-# iperf3 -c for BT seconds (ARGS: -R), the receiver's Gbit/s.
+# iperf3 -c for BT seconds (ARGS: -R), the receiver's Gbit/s; IPERF_PRE
+# goes before iperf3 (tapstack-run ... --), IPERF_TO is the server.
 m_iperf() {             # m_iperf ROW TARGET [ARGS]
     local row=$1 t=$2 v
     shift 2
-    bench_run "$T_NS" "$RUN_BOUND" "$CLI_CPU" iperf3 -c "$T_HOST" -p 5201 -t "$BT" \
-        -J "$@" >"$LOG/$t-$row.json" 2>&1
+    # shellcheck disable=SC2086 # IPERF_PRE is words (no spaces inside)
+    bench_run "$T_NS" "$RUN_BOUND" "$CLI_CPU" ${IPERF_PRE:-} iperf3 -c \
+        "${IPERF_TO:-$T_HOST}" -p "${IPERF_PORT:-5201}" -t "$BT" -J "$@" \
+        >"$LOG/$t-$row.json" 2>&1
     v=$(python3 -c 'import json,sys
 try: print("%.3f" % (json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e9))
 except Exception: print("-")' "$LOG/$t-$row.json" 2>/dev/null)
@@ -277,23 +280,31 @@ want_any() {            # want_any ROW...: is any of them wanted?
 }
 
 # The preload path: the kernel-socket tcpbench servers and iperf3 -s run
-# unmodified on the ts stack under tapstack-run (column "ts_run"); on the
+# unmodified on the ts stack under tapstack-run (column "ts_run"), not
+# pinned (on the stack's CPU, the two processes' hand-offs crawl); on the
 # kernel, iperf3 -s in the server namespace.
 m_preload() {           # m_preload TARGET
     local t=$1 pid pids="" spec name port
-    want_any bulk_up bulk_down rr64 iperf_up iperf_down || return 0
+    want_any bulk_up bulk_down rr64 iperf_up iperf_down loop_iperf || return 0
     if [ "$t" = kernel ]; then
-        want_any iperf_up iperf_down || return 0
+        want_any iperf_up iperf_down loop_iperf || return 0
         if ! command -v iperf3 >/dev/null 2>&1; then
             bench_emit iperf_up kernel SKIP "iperf3 is not installed"
             return
         fi
-        bench_start pid "$T_SNS" "$LIFE" "$SRV_CPU" "$LOG/k-iperf.out" iperf3 -s \
+        bench_start pid "$T_SNS" "$LIFE" "" "$LOG/k-iperf.out" iperf3 -s \
             -B "$T_HOST" -p 5201 --forceflush
         bench_wait_line "$LOG/k-iperf.out" listening "$pid" || return
         bench_want iperf_up && m_iperf iperf_up kernel
         bench_want iperf_down && m_iperf iperf_down kernel -R
         bench_stop "$pid"
+        if bench_want loop_iperf; then
+            bench_start pid "$T_NS" "$LIFE" "" "$LOG/k-iperf-lo.out" iperf3 -s \
+                -B 127.0.0.1 -p 5202 --forceflush
+            bench_wait_line "$LOG/k-iperf-lo.out" listening "$pid" &&
+                IPERF_TO=127.0.0.1 IPERF_PORT=5202 m_iperf loop_iperf kernel
+            bench_stop "$pid"
+        fi
         return
     fi
     if ! [ -x "$BUILD/tapstack-run" ] || ! [ -e "$BUILD/libtapstack-preload.so" ]; then
@@ -303,7 +314,7 @@ m_preload() {           # m_preload TARGET
     local run=("$BUILD/tapstack-run" --ctl @tapstack/tsb0 --)
     for spec in "discard 2009" "chargen 2019" "echo 2007"; do
         read -r name port <<<"$spec"
-        bench_start pid "$T_NS" "$LIFE" "$SRV_CPU" "$LOG/run-$name.out" "${run[@]}" \
+        bench_start pid "$T_NS" "$LIFE" "" "$LOG/run-$name.out" "${run[@]}" \
             "$BUILD/tcpbench" "serve-$name" "$port" --bind "$T_HOST" --lifetime "$LIFE"
         pids="$pids $pid"
         bench_wait_line "$LOG/run-$name.out" 'listening=' "$pid" ||
@@ -313,13 +324,22 @@ m_preload() {           # m_preload TARGET
     bench_want bulk_down && m_bulk bulk_down ts_run recv 2019
     bench_want rr64 && m_rr rr64 ts_run 2007
     if want_any iperf_up iperf_down && command -v iperf3 >/dev/null 2>&1; then
-        bench_start pid "$T_NS" "$LIFE" "$SRV_CPU" "$LOG/run-iperf.out" "${run[@]}" \
+        bench_start pid "$T_NS" "$LIFE" "" "$LOG/run-iperf.out" "${run[@]}" \
             iperf3 -s -p 5201 --forceflush
         pids="$pids $pid"
         if bench_wait_line "$LOG/run-iperf.out" listening "$pid"; then
             bench_want iperf_up && m_iperf iperf_up ts_run
             bench_want iperf_down && m_iperf iperf_down ts_run -R
         fi
+    fi
+    # Both ends of iperf3 under tapstack-run: the stack's loopback.
+    if bench_want loop_iperf && command -v iperf3 >/dev/null 2>&1; then
+        bench_start pid "$T_NS" "$LIFE" "" "$LOG/run-iperf-lo.out" "${run[@]}" \
+            iperf3 -s -B 127.0.0.1 -p 5202 --forceflush
+        pids="$pids $pid"
+        bench_wait_line "$LOG/run-iperf-lo.out" listening "$pid" &&
+            IPERF_PRE="${run[*]}" IPERF_TO=127.0.0.1 IPERF_PORT=5202 \
+                m_iperf loop_iperf ts_run
     fi
     for pid in $pids; do
         bench_stop "$pid"

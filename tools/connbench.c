@@ -7,8 +7,10 @@
  *          not run out of ports and every stack is treated alike.
  *   hold   open --count N connections to an echo server (each proves itself
  *          with one echoed byte), spread over the --src addresses, giving up
- *          at the first failure or after --time seconds; print how many are
- *          held, then keep them until SIGTERM or --lifetime.
+ *          at the first failure (then closing CB_SPARE of them again, so
+ *          that the server has room for a measuring client) or after
+ *          --time seconds; print how many are held, then keep them until
+ *          SIGTERM or --lifetime.
  *   serve  an echo server for any number of connections at once (epoll),
  *          the kernel's side of cps and hold; SO_REUSEPORT, so that a few
  *          of them can share the port when one process may not hold enough
@@ -24,6 +26,7 @@
 #include <getopt.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <netinet/udp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +37,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103             /* linux/udp.h, Linux 4.18 */
+#endif
+#ifndef SOL_UDP
+#define SOL_UDP 17
+#endif
+
 #define CB_MAX_SRC 16
+#define CB_SPARE 4                  /* hold: closed again after a refusal */
 
 struct cb_opts {
     const char *mode;
@@ -268,6 +279,10 @@ static int cb_hold(const struct cb_opts *o)
             break;
         fds[held++] = fd;
     }
+    /* Refused: the server is full. Give a few back, so that a client
+     * measuring it while these are held can still connect. */
+    for (unsigned i = 0; err[0] && i < CB_SPARE && held > 0; i++)
+        cb_abort_close(fds[--held]);
     printf("connbench hold host=%s port=%u tried=%u held=%u secs=%.3f %s%s\n",
            inet_ntoa(o->host), o->port, want, held, cb_now() - t0,
            err[0] ? "error=" : "status=", err[0] ? err : "ok");
@@ -291,11 +306,17 @@ static int cb_usend(const struct cb_opts *o)
         perror("connbench: usend");
         return 1;
     }
+    /* UDP GSO: one send(2) carries up to 64 KB, cut by the kernel into
+     * --size datagrams, so the sender outruns what it measures. */
+    int seg = (int)o->size;
+    size_t len = o->size;
+    if (o->size <= 1472 && setsockopt(fd, SOL_UDP, UDP_SEGMENT, &seg, sizeof seg) == 0)
+        len = o->size * (60000 / o->size);
     double t0 = cb_now(), end = t0 + o->secs;
     for (unsigned long i = 0; !cb_stop; i++) {
         if ((i & 63) == 0 && cb_now() >= end)
             break;
-        ssize_t k = send(fd, buf, o->size, 0);
+        ssize_t k = send(fd, buf, len, 0);
         if (k > 0)
             bytes += (unsigned long long)k;
         else

@@ -36,6 +36,7 @@ def row_defs():
         ("iperf_down", "iperf3 stack->host (-R)", "Gbit/s", "higher"),
         ("loop_bulk", "loopback bulk (ts-loop)", "Gbit/s", "higher"),
         ("loop_rr", "loopback 64-byte RR (ts-loop)", "trips/s", "higher"),
+        ("loop_iperf", "loopback iperf3 127.0.0.1", "Gbit/s", "higher"),
     ]
     for lvl, n in (("1k", "1,000"), ("10k", "10,000"), ("100k", "100,000")):
         rows += [
