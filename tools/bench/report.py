@@ -175,6 +175,7 @@ def svg_chart(rows):
     out = ['<?xml version="1.0" encoding="UTF-8"?>',
            '<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" '
            'font-family="sans-serif" font-size="11">' % (left + width + 70, height),
+           '<rect width="100%" height="100%" fill="#fff"/>',
            '<text x="10" y="20" font-size="14">tapstack / other stack'
            ' (log scale; green: tapstack ahead)</text>']
     for g in (0.01, 0.1, 1, 10, 100):
