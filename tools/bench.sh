@@ -82,6 +82,7 @@ HAVE_NOOFF=""
 "$BUILD/tapstack" --help 2>/dev/null | grep -q -- --no-offload && HAVE_NOOFF=1
 HAVE_MAXSOCK=""
 "$BUILD/tapstack" --help 2>/dev/null | grep -q -- --max-sockets && HAVE_MAXSOCK=1
+CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
 HAVE_WRK=""
 command -v wrk >/dev/null 2>&1 && HAVE_WRK=1
 WWW=$LOG/www
@@ -466,6 +467,34 @@ rows_of() {             # the rows each target can serve
     esac
 }
 
+# Around one row's runs on a stack of ours: the CPU its process used (100%
+# = one core busy; to cpu.tsv, for the report) and, for tapstack, the
+# counters that moved (printed, and kept in $LOG/TARGET-ROW.counters).
+probe_begin() {         # probe_begin TARGET ROW
+    P_TICKS="" P_SNAP=""
+    case $1 in ts | ts_nooff | lwip | floor) ;; *) return ;; esac
+    if [ "$1" != lwip ] && [ "$1" != floor ]; then
+        bench_snap "$T_PID" "$LOG/$1.out" "$LOG/$1-$2.c0" && P_SNAP=1
+    fi
+    P_TICKS=$(bench_ticks "$T_PID") P_WALL=$(date +%s%N)
+}
+
+probe_end() {           # probe_end TARGET ROW
+    local t=$1 row=$2 ticks wall cpu moved
+    [ -n "$P_TICKS" ] || return 0
+    ticks=$(( $(bench_ticks "$T_PID") - P_TICKS )) wall=$(( $(date +%s%N) - P_WALL ))
+    cpu=$(awk -v t="$ticks" -v hz="$CLK_TCK" -v ns="$wall" \
+        'BEGIN { printf "%.0f", (ns > 0 ? 100 * t / hz / (ns / 1e9) : 0) }')
+    printf '%s\t%s\t%s\n' "$row" "$t" "$cpu" >>"$LOG/cpu.tsv"
+    if [ -n "$P_SNAP" ] && bench_snap "$T_PID" "$LOG/$t.out" "$LOG/$t-$row.c1"; then
+        moved=$(bench_counter_delta "$LOG/$t-$row.c0" "$LOG/$t-$row.c1")
+        echo "$moved" >"$LOG/$t-$row.counters"
+        printf '               cpu %s%%, counters: %s\n' "$cpu" "$moved"
+    else
+        printf '               cpu %s%%\n' "$cpu"
+    fi
+}
+
 run_target() {
     local t=$1 r lvl n rc
     echo "  $t"
@@ -484,6 +513,11 @@ run_target() {
     fi
     for r in $(rows_of "$t"); do
         case $r in
+        bulk_up | bulk_down | ping | rr64 | http | cps)
+            bench_want "$r" || continue
+            probe_begin "$t" "$r" ;;
+        esac
+        case $r in
         bulk_up) bench_want bulk_up && if [ "$t" = floor ]; then m_floor_up; else m_bulk bulk_up "$t" send "$T_DISCARD"; fi ;;
         bulk_down) bench_want bulk_down && if [ "$t" = floor ]; then m_floor_down; else m_bulk bulk_down "$t" recv "$T_CHARGEN"; fi ;;
         ping) bench_want ping && m_ping "$t" ;;
@@ -497,6 +531,9 @@ run_target() {
                 n=${lvl#*:} lvl=${lvl%%:*}
                 bench_want "mem_$lvl" && m_mem "$t" "$lvl" "$n"
             done ;;
+        esac
+        case $r in
+        bulk_up | bulk_down | ping | rr64 | http | cps) probe_end "$t" "$r" ;;
         esac
     done
     target_stop
@@ -537,7 +574,8 @@ META=(--meta "bench_time=$BT" --meta "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
       --meta "cpus=$(nproc)" --meta "load=$(cut -d' ' -f1-3 /proc/loadavg)"
       --meta "pinned=${SRV_CPU:+yes}" --meta "seconds=$(( $(date +%s) - T0 ))")
 if command -v python3 >/dev/null 2>&1; then
-    python3 "$HERE/bench/report.py" --raw "$BENCH_RAW" --json "$LOG/results.json" \
+    python3 "$HERE/bench/report.py" --raw "$BENCH_RAW" --cpu "$LOG/cpu.tsv" \
+        --json "$LOG/results.json" \
         --svg "$LOG/ratios.svg" --prev "$LOG/results.prev.json" "${META[@]}" ||
         BENCH_FAILED=$((BENCH_FAILED + 1))
 else

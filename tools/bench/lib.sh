@@ -146,3 +146,53 @@ bench_want() {
     case ",$BENCH_ONLY," in *",$1,"*) return 0 ;; esac
     return 1
 }
+
+# CPU time (user + system, clock ticks) of the processes PIDS together.
+bench_ticks() {
+    local p st f sum=0
+    for p in "$@"; do
+        st=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+        st=${st##*) }
+        read -r -a f <<<"$st"
+        sum=$((sum + f[11] + f[12]))
+    done
+    echo "$sum"
+}
+
+# SIGUSR1 tapstack (PID) and copy the counter dump it prints to its stdout
+# (OUT) into FILE, once the dump holds the last section and stops growing.
+bench_snap() {          # bench_snap PID OUT FILE
+    local pid=$1 out=$2 file=$3 off size last=-1 i
+    off=$(stat -c %s "$out")
+    kill -USR1 "$pid" 2>/dev/null || return 1
+    for ((i = 0; i < 100; i++)); do
+        sleep 0.05
+        size=$(stat -c %s "$out")
+        if [ "$size" -gt "$off" ] && [ "$size" = "$last" ]; then
+            tail -c +"$((off + 1))" "$out" >"$file"
+            grep -q '^stack:$' "$file" && return 0
+        fi
+        last=$size
+    done
+    : >"$file"
+    return 1
+}
+
+# Counters that moved between dumps A and B and say something about a run:
+# the segments each way, and any sign of loss, reordering or pressure.
+bench_counter_delta() {
+    awk '
+        /^[A-Za-z0-9_]+:$/ { sec = substr($0, 1, length($0) - 1); next }
+        NF >= 2 && $2 ~ /^[0-9]+$/ {
+            k = sec "." $1
+            if (FILENAME == ARGV[1]) { a[k] = $2; next }
+            if (!(k in a)) next
+            d = $2 - a[k]
+            if (k == "tcp.rx_segments" || k == "tcp.tx_segments")
+                out = out " " $1 "=" d
+            else if (d != 0 && k !~ /conns_|in_use/ &&
+                     $1 ~ /drop|retrans|rto|dup|ooo|sack|probe|rst|reset|timeout|no_buffer|fail|error|window|challenge/)
+                out = out " " (sec == "tcp" ? "" : sec ".") $1 "=" d
+        }
+        END { print substr(out, 2) }' "$1" "$2"
+}

@@ -151,6 +151,28 @@ def print_table(rows, meta, have_prev):
         print("  note: %s (%s): %s" % (t, ",".join(ids), n))
 
 
+def add_cpu(rows, path):
+    """The stack process's CPU during each run (100 = one core busy)."""
+    if not path or not os.path.exists(path):
+        return
+    by_id = {r["id"]: r for r in rows}
+    for (rid, target), (value, _) in read_raw(path).items():
+        if rid in by_id and num(value) is not None:
+            by_id[rid].setdefault("cpu_percent", {})[target] = num(value)
+
+
+def print_cpu(rows):
+    have = [r for r in rows if r.get("cpu_percent")]
+    if not have:
+        return
+    targets = [t for t, _ in TARGETS if any(t in r["cpu_percent"] for r in have)]
+    print("CPU of the stack's process during the run (100% = one core busy):")
+    for t in targets:
+        print("  %-9s %s" % (dict(TARGETS)[t], ", ".join(
+            "%s %.0f%%" % (r["id"], r["cpu_percent"][t])
+            for r in have if t in r["cpu_percent"])))
+
+
 def svg_chart(rows):
     """Horizontal bars of every ratio, log scale 0.01..100 around 1.0."""
     bars = []
@@ -203,6 +225,7 @@ def main():
     ap.add_argument("--json", required=True)
     ap.add_argument("--svg", required=True)
     ap.add_argument("--prev")
+    ap.add_argument("--cpu", help="row, target, CPU %% of the stack process")
     ap.add_argument("--meta", action="append", default=[])
     a = ap.parse_args()
     meta = dict(m.split("=", 1) for m in a.meta if "=" in m)
@@ -214,7 +237,9 @@ def main():
         except (OSError, ValueError) as e:
             print("report: ignoring %s: %s" % (a.prev, e), file=sys.stderr)
     rows = build_rows(read_raw(a.raw), prev)
+    add_cpu(rows, a.cpu)
     print_table(rows, meta, prev is not None)
+    print_cpu(rows)
     if prev is not None:
         print("vs last: against %s (%s, %s)" % (
             a.prev, prev.get("meta", {}).get("date", "?"),
