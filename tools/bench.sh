@@ -7,6 +7,8 @@
 #
 #   BUILD=build tools/bench.sh       (make bench)
 #   BENCH_TIME=N       seconds per run, 1..30 (default 5)
+#   BENCH_REPEAT=N     run each of the rows bulk_up..cps N times (1..9) and
+#                      report the median (default 1; all samples in the JSON)
 #   BENCH_ONLY=a,b     only these rows (ids: bulk_up bulk_down ping rr64
 #                      http cps iperf_up iperf_down loop_bulk loop_rr loop_iperf
 #                      mem_1k mem_10k mem_100k; a mem_* id runs its held_*,
@@ -36,6 +38,8 @@
 # fails gives "-" in its cell and exit status 1. Every command is bounded
 # by timeout(1); the EXIT trap stops what was started (by PID) and deletes
 # the namespaces. Logs stay in $BUILD/bench/.
+# The m_* measurements are called through rep() and bench_repeat:
+# shellcheck disable=SC2317
 set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -46,12 +50,18 @@ if ! [[ "$BENCH_TIME" =~ ^[1-9][0-9]?$ ]] || [ "$BENCH_TIME" -gt 30 ]; then
     exit 2
 fi
 BT=$BENCH_TIME
+REPEAT=${BENCH_REPEAT:-1}
+if ! [[ "$REPEAT" =~ ^[1-9]$ ]]; then
+    echo "bench: BENCH_REPEAT must be 1..9 (got '$REPEAT')" >&2
+    exit 2
+fi
 if ! [[ "${BENCH_HOLD_TIME:-60}" =~ ^[1-9][0-9]{0,3}$ ]]; then
     echo "bench: BENCH_HOLD_TIME must be whole seconds (got '$BENCH_HOLD_TIME')" >&2
     exit 2
 fi
 LOG=$BUILD/bench
 BENCH_RAW=$LOG/raw.tsv
+BENCH_SAMPLES_FILE=$LOG/samples.tsv
 RUN_BOUND=$((BT + 30))
 LIFE=$((BT * 60 + 900))             # bound on every server we start
 MEM_LEVELS="1k:1000 10k:10000 100k:100000"
@@ -495,6 +505,12 @@ probe_end() {           # probe_end TARGET ROW
     fi
 }
 
+rep() {                 # rep ROW CMD...: CMD BENCH_REPEAT times, the median
+    local row=$1
+    shift
+    bench_repeat "$REPEAT" "$row" "$t" "$@"
+}
+
 run_target() {
     local t=$1 r lvl n rc
     echo "  $t"
@@ -518,12 +534,16 @@ run_target() {
             probe_begin "$t" "$r" ;;
         esac
         case $r in
-        bulk_up) bench_want bulk_up && if [ "$t" = floor ]; then m_floor_up; else m_bulk bulk_up "$t" send "$T_DISCARD"; fi ;;
-        bulk_down) bench_want bulk_down && if [ "$t" = floor ]; then m_floor_down; else m_bulk bulk_down "$t" recv "$T_CHARGEN"; fi ;;
-        ping) bench_want ping && m_ping "$t" ;;
-        rr64) bench_want rr64 && m_rr rr64 "$t" ;;
-        http) bench_want http && m_http "$t" ;;
-        cps) bench_want cps && m_cps "$t" ;;
+        bulk_up)
+            if [ "$t" = floor ]; then rep bulk_up m_floor_up
+            else rep bulk_up m_bulk bulk_up "$t" send "$T_DISCARD"; fi ;;
+        bulk_down)
+            if [ "$t" = floor ]; then rep bulk_down m_floor_down
+            else rep bulk_down m_bulk bulk_down "$t" recv "$T_CHARGEN"; fi ;;
+        ping) rep ping m_ping "$t" ;;
+        rr64) rep rr64 m_rr rr64 "$t" ;;
+        http) rep http m_http "$t" ;;
+        cps) rep cps m_cps "$t" ;;
         preload) m_preload "$t" ;;
         loop) m_loop "$t" ;;
         mem)
@@ -575,6 +595,7 @@ META=(--meta "bench_time=$BT" --meta "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
       --meta "pinned=${SRV_CPU:+yes}" --meta "seconds=$(( $(date +%s) - T0 ))")
 if command -v python3 >/dev/null 2>&1; then
     python3 "$HERE/bench/report.py" --raw "$BENCH_RAW" --cpu "$LOG/cpu.tsv" \
+        --samples "$BENCH_SAMPLES_FILE" --meta "repeat=$REPEAT" \
         --json "$LOG/results.json" \
         --svg "$LOG/ratios.svg" --prev "$LOG/results.prev.json" "${META[@]}" ||
         BENCH_FAILED=$((BENCH_FAILED + 1))

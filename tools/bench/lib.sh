@@ -18,6 +18,8 @@
 #                                one figure for the report (VALUE "-" when
 #                                the run failed, "SKIP" when it could not run)
 #   bench_want ROW               is ROW in BENCH_ONLY (or BENCH_ONLY empty)?
+#   bench_repeat N ROW TARGET CMD...
+#                                CMD N times, the median of its figures
 
 BENCH_PIDS=""
 declare -A BENCH_TPID=()            # command PID -> its timeout(1) PID
@@ -136,6 +138,12 @@ bench_kv() {
 
 bench_emit() {
     local row=$1 target=$2 value=${3:--} note=${4:-}
+    if [ -n "${BENCH_COLLECT:-}" ]; then        # inside bench_repeat
+        BENCH_SAMPLES+=("$value")
+        [ -n "$note" ] && BENCH_SNOTE=$note
+        printf '    %-10s %-9s %s%s (sample)\n' "$row" "$target" "$value" "${note:+  ($note)}"
+        return
+    fi
     printf '%s\t%s\t%s\t%s\n' "$row" "$target" "$value" "$note" >>"$BENCH_RAW"
     [ "$value" = "-" ] && BENCH_FAILED=$((BENCH_FAILED + 1))
     printf '    %-10s %-9s %s%s\n' "$row" "$target" "$value" "${note:+  ($note)}"
@@ -195,4 +203,31 @@ bench_counter_delta() {
                 out = out " " (sec == "tcp" ? "" : sec ".") $1 "=" d
         }
         END { print substr(out, 2) }' "$1" "$2"
+}
+
+# bench_repeat N ROW TARGET CMD...: run CMD (which emits one figure for ROW
+# and TARGET) N times and emit the median of the figures it gave; every
+# sample goes to samples.tsv (the report puts them in results.json).
+bench_repeat() {
+    local n=$1 row=$2 target=$3 i med ok
+    shift 3
+    if [ "$n" -le 1 ]; then
+        "$@"
+        return
+    fi
+    BENCH_COLLECT=1 BENCH_SAMPLES=() BENCH_SNOTE=""
+    for ((i = 0; i < n; i++)); do
+        "$@"
+    done
+    BENCH_COLLECT=""
+    printf '%s\t%s\t%s\n' "$row" "$target" "${BENCH_SAMPLES[*]}" >>"$BENCH_SAMPLES_FILE"
+    ok=$(printf '%s\n' "${BENCH_SAMPLES[@]}" | grep -cE '^[0-9.]+$')
+    if [ "$ok" = 0 ]; then
+        bench_emit "$row" "$target" "${BENCH_SAMPLES[0]}" "$BENCH_SNOTE"
+        return
+    fi
+    med=$(printf '%s\n' "${BENCH_SAMPLES[@]}" | grep -E '^[0-9.]+$' | sort -g |
+          awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }')
+    bench_emit "$row" "$target" "$med" \
+        "$( [ "$ok" -lt "$n" ] && echo "median of the $ok of $n runs that gave a figure; ")${BENCH_SNOTE}"
 }

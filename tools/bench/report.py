@@ -126,8 +126,10 @@ def print_table(rows, meta, have_prev):
     head += "".join(" %11s" % name for _, name in shown)
     head += "".join(" %8s" % lab for _, lab in REFS)
     head += " %9s %9s" % ("ts vs last", "kern vs") if have_prev else ""
-    print("== make bench: %s s per run, %s CPUs (%s), load %s, %s" % (
-        meta.get("bench_time"), meta.get("cpus"),
+    print("== make bench: %s s per run%s, %s CPUs (%s), load %s, %s" % (
+        meta.get("bench_time"),
+        ", median of %s" % meta["repeat"] if meta.get("repeat", "1") != "1" else "",
+        meta.get("cpus"),
         "pinned" if meta.get("pinned") else "not pinned", meta.get("load"),
         meta.get("git")))
     print(head)
@@ -159,6 +161,17 @@ def add_cpu(rows, path):
     for (rid, target), (value, _) in read_raw(path).items():
         if rid in by_id and num(value) is not None:
             by_id[rid].setdefault("cpu_percent", {})[target] = num(value)
+
+
+def add_samples(rows, path):
+    """Every sample behind a median (BENCH_REPEAT > 1)."""
+    if not path or not os.path.exists(path):
+        return
+    by_id = {r["id"]: r for r in rows}
+    for (rid, target), (value, _) in read_raw(path).items():
+        if rid in by_id:
+            by_id[rid].setdefault("samples", {})[target] = [
+                num(v) if num(v) is not None else v for v in value.split()]
 
 
 def print_cpu(rows):
@@ -226,6 +239,7 @@ def main():
     ap.add_argument("--svg", required=True)
     ap.add_argument("--prev")
     ap.add_argument("--cpu", help="row, target, CPU %% of the stack process")
+    ap.add_argument("--samples", help="row, target, every sample (BENCH_REPEAT)")
     ap.add_argument("--meta", action="append", default=[])
     a = ap.parse_args()
     meta = dict(m.split("=", 1) for m in a.meta if "=" in m)
@@ -238,6 +252,7 @@ def main():
             print("report: ignoring %s: %s" % (a.prev, e), file=sys.stderr)
     rows = build_rows(read_raw(a.raw), prev)
     add_cpu(rows, a.cpu)
+    add_samples(rows, a.samples)
     print_table(rows, meta, prev is not None)
     print_cpu(rows)
     if prev is not None:
