@@ -181,7 +181,7 @@ def print_cpu(rows):
     targets = [t for t, _ in TARGETS if any(t in r["cpu_percent"] for r in have)]
     print("CPU of the stack's process during the run (100% = one core busy):")
     for t in targets:
-        print("  %-9s %s" % (dict(TARGETS)[t], ", ".join(
+        print("  %-10s %s" % (dict(TARGETS)[t], ", ".join(
             "%s %.0f%%" % (r["id"], r["cpu_percent"][t])
             for r in have if t in r["cpu_percent"])))
 
