@@ -135,7 +135,7 @@ def print_table(rows, meta, have_prev):
     print(head)
     for r in rows:
         line = "%-34s %-7s" % (r["title"], r["unit"])
-        line += "".join(" %11s" % fmt(r["values"].get(t, "-"), r["unit"])
+        line += "".join(" %11s" % fmt(r["values"].get(t, "n/a"), r["unit"])
                         for t, _ in shown)
         line += "".join(" %8s" % ratio_cell(r, ref) for ref, _ in REFS)
         if have_prev:
@@ -144,7 +144,8 @@ def print_table(rows, meta, have_prev):
         print(line)
     print("(ratio = tapstack's figure over the other's, * = ts-run's, the"
           " preload path's;\n ping and memory: lower is better, so a ratio"
-          " below 1 is tapstack ahead there)")
+          " below 1 is tapstack ahead there;\n n/a: not measured on that"
+          " stack, -: the run failed, SKIP: it could not run here)")
     notes = {}
     for r in rows:
         for t, n in r["notes"].items():
