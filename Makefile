@@ -20,6 +20,9 @@
 #   make uninstall     remove what make install puts there
 #   make check-install install into a temporary DESTDIR, build a program on
 #                      it with pkg-config (shared and static), uninstall
+#   make bench         (root) one table of figures with ratios: tapstack, the
+#                      kernel over veth, lwIP, the raw TAP floor (tools/bench.sh)
+#   make bench-smoke   the same, 1 s per run, three rows: proves the script
 #   make demo          install packages, build, run the demo in a namespace
 #                      (ends with the HTML page of its capture, tapstack-draw)
 #   make walkthrough   regenerate docs/walkthrough.md from a real run (root)
@@ -73,6 +76,7 @@ ITEST_SRC := $(wildcard tests/integration/*.c)
 ITEST_BIN := $(ITEST_SRC:tests/integration/%.c=$(BUILD)/%)
 
 .PHONY: all check unit integration asan tsan clang check-layers demo deps clean bench \
+	bench-tools bench-smoke \
 	install uninstall check-install
 all: $(LIB) $(SO_REAL) $(SO_LINKS) $(TOOLS) $(UNIT) $(ITEST_BIN)
 
@@ -275,9 +279,25 @@ demo: deps all
 walkthrough: all
 	BUILD=$(BUILD) tools/walkthrough.sh
 
-bench: all
+# make bench (issue 8): one run, one table with ratios (tools/bench.sh).
+# The lwIP harness needs Debian's liblwip-dev and is built here only, never
+# by `make all` (CI does not need lwIP); without it the lwIP rows SKIP.
+LWIP_BENCH := $(BUILD)/lwip-bench
+LWIP_INC := /usr/include/lwip
+$(LWIP_BENCH): tools/bench/lwip-bench.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) $(OPT) -isystem $(LWIP_INC) -o $@ $< -llwip -pthread
+
+bench-tools: all
+	@if [ -f $(LWIP_INC)/lwip/tcp.h ]; then $(MAKE) --no-print-directory $(LWIP_BENCH); \
+	else echo "bench: liblwip-dev is not installed: the lwIP rows will SKIP"; fi
+
+bench: bench-tools
 	BUILD=$(BUILD) tools/bench.sh
-	BUILD=$(BUILD) tools/bench-http.sh
+
+# A quick proof that the script works (not a measurement, not in CI).
+bench-smoke: bench-tools
+	BUILD=$(BUILD) BENCH_TIME=1 BENCH_ONLY=ping,rr64,cps tools/bench.sh
 
 clean:
 	rm -rf build
