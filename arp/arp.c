@@ -94,10 +94,14 @@ static void arp_flush_queue(struct arp_layer *arp, struct arp_entry *e)
 static void arp_learn(struct arp_layer *arp, struct arp_entry *e,
                       const uint8_t mac[6], uint64_t now)
 {
-    char ip[TS_IP4_STRLEN], m[TS_MAC_STRLEN];
-    if (e->state != ARP_REACHABLE || memcmp(e->mac, mac, 6) != 0)
-        TS_DEBUG(arp->log, "arp: %s is-at %s", ts_ip4_fmt(e->ip, ip),
-                 ts_mac_fmt(mac, m));
+    if (ts_ev_on(arp->ev) &&
+        (e->state != ARP_REACHABLE || memcmp(e->mac, mac, 6) != 0)) {
+        struct ts_event ev;
+        ts_ev_begin(&ev, TS_EVL_ARP, "arp_resolved", "is-at", "826");
+        ts_ev_kv_ip(&ev, "ip", e->ip);
+        ts_ev_kv_mac(&ev, "mac", mac);
+        ts_ev_emit(arp->ev, &ev, 0);
+    }
     memcpy(e->mac, mac, 6);
     e->state = ARP_REACHABLE;
     e->tries = 0;
@@ -232,9 +236,14 @@ static void arp_poll_entry(struct arp_layer *arp, struct arp_entry *e,
         return;
     }
     if (e->tries >= ARP_MAX_TRIES) {
-        char ip[TS_IP4_STRLEN];
-        TS_DEBUG(arp->log, "arp: no answer from %s, giving up",
-                 ts_ip4_fmt(e->ip, ip));
+        if (ts_ev_on(arp->ev)) {
+            struct ts_event ev;
+            ts_ev_begin(&ev, TS_EVL_ARP, "arp_failed", "no answer",
+                        "1122 2.3.2.1");
+            ts_ev_kv_ip(&ev, "ip", e->ip);
+            ts_ev_kv_int(&ev, "tries", e->tries);
+            ts_ev_emit(arp->ev, &ev, 0);
+        }
         arp_drop_queue(arp, arp_cache_remove(e));
         return;
     }

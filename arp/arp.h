@@ -18,6 +18,7 @@
 #include "arp/arp_cache.h"
 #include "arp/arp_wire.h"
 #include "core/counters.h"
+#include "core/event.h"
 #include "core/log.h"
 #include "core/pbuf.h"
 #include "eth/eth.h"
@@ -54,6 +55,7 @@ struct arp_layer {
     struct arp_cache cache;
     const struct ts_log *log;
     struct arp_stats stats;
+    struct ts_events *ev;       /* the stack's event path, or NULL */
 };
 
 void arp_init(struct arp_layer *arp, struct eth_layer *eth,

@@ -40,6 +40,8 @@ struct pbuf {
     uint8_t *base;          /* start of storage */
     size_t cap;             /* storage size */
     uint32_t flags;         /* PBUF_F_* */
+    uint64_t frame;         /* capture frame number (as tshark counts,
+                               from 1) of a received frame; 0: none */
     struct pbuf *next;      /* free list, or any queue the owner keeps */
     struct pbuf_pool *pool;
 };

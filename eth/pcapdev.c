@@ -19,6 +19,7 @@ struct pcapdev_priv {
     pcap_t *dead;
     pcap_dumper_t *dumper;
     uint64_t frames;
+    struct ts_events *ev;       /* told the number of each frame sent */
 };
 
 static void pcapdev_dump(struct pcapdev_priv *pp, const struct pbuf *pb)
@@ -34,6 +35,7 @@ static int pcapdev_send(struct netdev *dev, const struct pbuf *pb)
 {
     struct pcapdev_priv *pp = dev->priv;
     pcapdev_dump(pp, pb);
+    ts_ev_frame_out(pp->ev, pp->frames);
     return netdev_send(pp->inner, pb);
 }
 
@@ -41,6 +43,7 @@ static int pcapdev_xmit(struct netdev *dev, struct pbuf *pb)
 {
     struct pcapdev_priv *pp = dev->priv;
     pcapdev_dump(pp, pb);
+    ts_ev_frame_out(pp->ev, pp->frames);
     return netdev_xmit(pp->inner, pb);
 }
 
@@ -48,8 +51,10 @@ static int pcapdev_recv(struct netdev *dev, struct pbuf *pb)
 {
     struct pcapdev_priv *pp = dev->priv;
     int rc = netdev_recv(pp->inner, pb);
-    if (rc > 0 && !(dev->flags & NETDEV_F_LOOPBACK))
+    if (rc > 0 && !(dev->flags & NETDEV_F_LOOPBACK)) {
         pcapdev_dump(pp, pb);
+        pb->frame = pp->frames;
+    }
     return rc;
 }
 
@@ -57,8 +62,10 @@ static struct pbuf *pcapdev_take(struct netdev *dev)
 {
     struct pcapdev_priv *pp = dev->priv;
     struct pbuf *pb = netdev_take(pp->inner);
-    if (pb && !(dev->flags & NETDEV_F_LOOPBACK))
+    if (pb && !(dev->flags & NETDEV_F_LOOPBACK)) {
         pcapdev_dump(pp, pb);
+        pb->frame = pp->frames;
+    }
     return pb;
 }
 
@@ -123,6 +130,12 @@ void pcapdev_flush(struct netdev *dev)
 {
     struct pcapdev_priv *pp = dev->priv;
     pcap_dump_flush(pp->dumper);
+}
+
+void pcapdev_set_events(struct netdev *dev, struct ts_events *ev)
+{
+    struct pcapdev_priv *pp = dev->priv;
+    pp->ev = ev;
 }
 
 uint64_t pcapdev_frames(const struct netdev *dev)

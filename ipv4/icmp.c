@@ -43,6 +43,19 @@ static void icmp_echo_reply(struct ipv4_layer *ip, struct pbuf *pb,
     ipv4_output(ip, pb, h->dst, h->src, IPV4_PROTO_ICMP, now);
 }
 
+/* An ICMP error sent or received, on the event path. */
+static void icmp_ev(struct ipv4_layer *ip, const char *ev, uint8_t type,
+                    uint8_t code, const char *peer_key, uint32_t peer)
+{
+    struct ts_event e;
+    ts_ev_begin(&e, TS_EVL_ICMP, ev, ev[5] == 's' ? "tx_errors" : "rx_errors",
+                "792");
+    ts_ev_kv_int(&e, "type", type);
+    ts_ev_kv_int(&e, "code", code);
+    ts_ev_kv_ip(&e, peer_key, peer);
+    ts_ev_emit(ip->ev, &e, 0);
+}
+
 void icmp_input(void *ctx, struct pbuf *pb, const struct ipv4_hdr *h,
                 uint64_t now)
 {
@@ -73,8 +86,11 @@ void icmp_input(void *ctx, struct pbuf *pb, const struct ipv4_hdr *h,
     }
     if (ih.type == ICMP_ECHO_REPLY)
         st->rx_echo_replies++;
-    else if (icmp_is_error(ih.type))
+    else if (icmp_is_error(ih.type)) {
         st->rx_errors++;
+        if (ts_ev_on(ip->ev))
+            icmp_ev(ip, "icmp_rcvd", ih.type, ih.code, "src", h->src);
+    }
     else
         st->rx_other++;
     pbuf_free(pb);
@@ -146,5 +162,7 @@ void icmp_send_error(struct ipv4_layer *ip, const uint8_t *orig,
     struct icmp_hdr ih = { .type = type, .code = code };
     icmp_emit(&ih, pb->data, pb->len);
     st->tx_errors++;
+    if (ts_ev_on(ip->ev))
+        icmp_ev(ip, "icmp_sent", type, code, "dst", load_be32(orig + 12));
     ipv4_output(ip, pb, 0, load_be32(orig + 12), IPV4_PROTO_ICMP, now);
 }

@@ -17,8 +17,9 @@
 #include "core/addr.h"
 #include "core/bytes.h"
 
-#define IPV4_C(f, h) { #f, offsetof(struct ipv4_layer, stats.f), h }
-#define IPV4_R(name, f, h) { name, offsetof(struct ipv4_layer, reass.stats.f), h }
+#define IPV4_C(f, h) { #f, offsetof(struct ipv4_layer, stats.f), h, NULL, NULL }
+#define IPV4_R(name, f, h) { name, offsetof(struct ipv4_layer, reass.stats.f), h, \
+                            NULL, NULL }
 const struct ts_counter_desc ipv4_counter_desc[] = {
     IPV4_C(rx_packets, "datagrams received (fragments counted one by one)"),
     IPV4_C(rx_delivered, "datagrams handed to ICMP or a transport"),
@@ -50,6 +51,20 @@ const struct ts_counter_desc ipv4_counter_desc[] = {
     IPV4_C(tx_too_big, "not sent: larger than 65,535 bytes"),
 };
 const size_t ipv4_counter_count = TS_COUNTERS_LEN(ipv4_counter_desc);
+
+/* Reassembly on the event path (h: the whole datagram, or NULL). */
+static void ipv4_ev_reass(struct ipv4_layer *ip, const char *ev,
+                          const char *reason, const struct ipv4_hdr *h)
+{
+    struct ts_event e;
+    ts_ev_begin(&e, TS_EVL_IPV4, ev, reason, "791 3.2");
+    if (h) {
+        ts_ev_kv_ip(&e, "src", h->src);
+        ts_ev_kv_int(&e, "id", h->id);
+        ts_ev_kv_int(&e, "len", h->total_len);
+    }
+    ts_ev_emit(ip->ev, &e, 0);
+}
 
 static void ipv4_reass_expired(void *ctx, const uint8_t *hdr, size_t len,
                                uint64_t now)
@@ -185,6 +200,8 @@ void ipv4_input(void *ctx, struct pbuf *pb, const struct eth_hdr *eh,
         pb = ipv4_reass_input(&ip->reass, pb, &h, &whole, now);
         if (!pb)
             return;
+        if (ts_ev_on(ip->ev))
+            ipv4_ev_reass(ip, "reass_done", "reassembled", &whole);
         pb->flags |= flags & PBUF_F_LINK_BCAST;
         h = whole;
     }
@@ -281,7 +298,11 @@ int ipv4_output_tt(struct ipv4_layer *ip, struct pbuf *pb, uint32_t src,
 
 void ipv4_poll(struct ipv4_layer *ip, uint64_t now)
 {
+    uint64_t before = ip->reass.stats.timeout;
     ipv4_reass_poll(&ip->reass, now, ipv4_reass_expired, ip);
+    for (uint64_t n = before; ts_ev_on(ip->ev) &&
+         n < ip->reass.stats.timeout; n++)
+        ipv4_ev_reass(ip, "reass_timeout", "drop_frag_timeout", NULL);
 }
 
 uint64_t ipv4_next_deadline(const struct ipv4_layer *ip)

@@ -40,6 +40,7 @@
 
 #include "arp/arp.h"
 #include "core/counters.h"
+#include "core/event.h"
 #include "core/log.h"
 #include "core/pbuf.h"
 #include "eth/eth.h"
@@ -138,6 +139,7 @@ struct ipv4_layer {
     struct icmp_layer icmp;
     const struct ts_log *log;
     struct ipv4_stats stats;
+    struct ts_events *ev;       /* the stack's event path, or NULL */
 };
 
 void ipv4_init(struct ipv4_layer *ip, const struct ipv4_config *cfg,

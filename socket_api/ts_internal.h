@@ -63,6 +63,8 @@ struct ts_sock {
 
 struct ts_host;
 
+struct ts_trace;
+
 struct ts_stack {
     pthread_mutex_t lock;
     pthread_cond_t poll_cond;
@@ -78,6 +80,7 @@ struct ts_stack {
     struct stack s;
     struct netdev *cap;         /* capture wrapper, or NULL */
     int cap_lo;                 /* lo is captured (--pcap-lo) */
+    struct ts_trace *trace;     /* --trace, or NULL */
     struct netdev *fault;       /* fault injector, or NULL */
     int dev_err;                /* positive errno: the device failed */
     uint64_t next_flush;

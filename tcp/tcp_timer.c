@@ -95,13 +95,13 @@ static void tcp_persist_expired(struct tcp_conn *c)
 {
     struct tcp_layer *t = c->t;
     if (++c->retries > t->cfg.max_retries) {
-        t->stats.conn_timeout++;
+        TCP_COUNT(t, conn_timeout, c);
         tcp_send_rst(c);
         tcp_conn_done(c, -ETIMEDOUT);
         return;
     }
     if (c->snd_wnd == 0) {
-        t->stats.zero_window_probes++;
+        TCP_COUNT(t, zero_window_probes, c);
         tcp_send_probe(c);
     } else {
         tcp_output_force(c);    /* SWS override: not a zero-window probe */
@@ -122,9 +122,9 @@ static void tcp_rto_expired(struct tcp_conn *c)
 {
     struct tcp_layer *t = c->t;
     unsigned limit = tcp_syn_state(c) ? t->cfg.max_syn_retries : t->cfg.max_retries;
-    t->stats.rto_expired++;
+    TCP_COUNT(t, rto_expired, c);
     if (++c->retries > limit) {
-        t->stats.conn_timeout++;
+        TCP_COUNT(t, conn_timeout, c);
         if (!tcp_syn_state(c))
             tcp_send_rst(c);
         tcp_conn_done(c, -ETIMEDOUT);
@@ -141,11 +141,9 @@ static void tcp_rto_expired(struct tcp_conn *c)
     }
     c->snd_nxt = tcp_syn_state(c) ? c->iss : c->snd_una;
     c->rto_at = TS_NEVER;
-    if (tcp_syn_state(c)) {
-        t->stats.retransmits++;
-        c->total_retrans++;
-    }     /* the SYN or SYN-ACK goes again (data
-                                       is counted as it is resent) */
+    /* The SYN or SYN-ACK goes again (data is counted as it is resent). */
+    if (tcp_syn_state(c))
+        tcp_ev_retransmit(c, "rto", c->iss, 0, 0);
     tcp_output(c);
 }
 
@@ -153,13 +151,13 @@ static void tcp_keepalive_expired(struct tcp_conn *c)
 {
     struct tcp_layer *t = c->t;
     if (c->probes >= (c->ka_count ? c->ka_count : t->cfg.keepalive_count)) {
-        t->stats.conn_timeout++;
+        TCP_COUNT(t, conn_timeout, c);
         tcp_send_rst(c);
         tcp_conn_done(c, -ETIMEDOUT);
         return;
     }
     c->probes++;
-    t->stats.keepalive_probes++;
+    TCP_COUNT(t, keepalive_probes, c);
     /* SEG.SEQ = SND.NXT - 1 with no data: the peer must answer with an
      * ACK (RFC 1122 §4.2.3.6). */
     tcp_xmit_keepalive(c);
@@ -196,6 +194,7 @@ uint64_t tcp_conn_deadline(const struct tcp_conn *c)
 void tcp_poll(struct tcp_layer *t, uint64_t now)
 {
     t->now = now;
+    t->ev_why = "timer";
     for (struct tcp_conn *c = t->all, *next; c; c = next) {
         next = c->next;
         int due = tcp_conn_deadline(c) <= now;
@@ -212,6 +211,7 @@ void tcp_poll(struct tcp_layer *t, uint64_t now)
         if (next)
             next->busy--;
     }
+    t->ev_why = NULL;
 }
 
 uint64_t tcp_next_deadline(const struct tcp_layer *t)

@@ -74,6 +74,11 @@ static void tapstack_usage(FILE *out)
 "                           the stack's MAC (default 02:00 + the IPv4 address)\n"
 "  -M, --mtu N              largest IP datagram per frame, 68..%d (default 1500)\n"
 "  -w, --pcap FILE          capture every frame in and out to FILE (pcap)\n"
+"      --trace FILE         write every event (drops, state changes,\n"
+"                           retransmissions and their cause, cwnd/RTO/window\n"
+"                           changes, ARP, ICMP...) to FILE as JSON lines, each\n"
+"                           naming the --pcap frames involved; - for stdout\n"
+"      --trace-max-mb N     stop the trace at N MiB, 1..65536 (default 100)\n"
 "      --pcap-lo FILE       capture the loopback interface (lo, 127.0.0.1/8:\n"
 "                           the stack's programs talking to each other) to\n"
 "                           FILE, each frame once; no checksums there\n"
@@ -250,6 +255,13 @@ static int tapstack_option(struct tapstack_opts *o, int c, const char *arg)
     case 13:
         o->pcap_lo = arg;
         return 0;
+    case 14:
+        o->cfg.trace = arg;
+        return 0;
+    case 15:
+        return tapstack_parse_u32(arg, 65536, &o->cfg.trace_max_mb) < 0 ||
+                       o->cfg.trace_max_mb == 0
+                   ? tapstack_bad("--trace-max-mb (1..65536)", arg) : 0;
     case 's':
         return tapstack_parse_services(arg, &o->services) < 0
                    ? tapstack_bad("--services", arg) : 0;
@@ -330,6 +342,8 @@ static int tapstack_parse(struct tapstack_opts *o, int argc, char **argv)
         { "mtu", required_argument, NULL, 'M' },
         { "pcap", required_argument, NULL, 'w' },
         { "pcap-lo", required_argument, NULL, 13 },
+        { "trace", required_argument, NULL, 14 },
+        { "trace-max-mb", required_argument, NULL, 15 },
         { "services", required_argument, NULL, 's' },
         { "no-services", no_argument, NULL, 'S' },
         { "http-root", required_argument, NULL, 9 },

@@ -19,6 +19,7 @@
 #include <sys/types.h>
 
 #include "core/counters.h"
+#include "core/event.h"
 #include "core/log.h"
 #include "core/pbuf.h"
 #include "core/rand.h"
@@ -50,6 +51,7 @@ struct udp_layer {
     struct udp_sock *bucket[UDP_BUCKETS];   /* bound sockets by port */
     uint64_t now;
     struct udp_stats stats;
+    struct ts_events *ev;       /* the stack's event path, or NULL */
 };
 
 void udp_init(struct udp_layer *u, struct ipv4_layer *ip, struct pbuf_pool *pool,
