@@ -43,7 +43,8 @@
 #     with tcpdump seeing nothing on the wire); then apps.sh (the demo
 #     apps), http.sh (the HTTP and UDP services), programs.sh (unmodified
 #     programs on the stack through tapstack-run), ctl.sh (tapstack-ctl
-#     against a running stack) and cpython.sh (CPython's own socket test
+#     against a running stack), trace.sh (the --trace file against the
+#     capture and the counters, tapstack-ctl watch) and cpython.sh (CPython's own socket test
 #     suites on tapstack against the kernel), sourced the same way.
 #
 # The capture of the main run is copied to $BUILD/integration.pcap for a look
@@ -498,6 +499,8 @@ test_host_addr
 . "$HERE/programs.sh"
 # shellcheck source=tests/integration/ctl.sh
 . "$HERE/ctl.sh"
+# shellcheck source=tests/integration/trace.sh
+. "$HERE/trace.sh"
 # shellcheck source=tests/integration/cpython.sh
 . "$HERE/cpython.sh"
 
