@@ -160,3 +160,12 @@ void ts_ev_begin(struct ts_event *e, enum ts_ev_layer l, const char *ev,
     e->reason = reason;
     e->rfc = rfc;
 }
+
+void ts_ev_counted(struct ts_events *h, enum ts_ev_layer l,
+                   const struct ts_counter_desc *d)
+{
+    struct ts_event e;
+    ts_ev_begin(&e, l, d->ev, d->name, d->rfc);
+    e.text = d->help;
+    ts_ev_emit(h, &e, 0);
+}

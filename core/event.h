@@ -18,12 +18,14 @@
  *
  * Entry points: ts_ev_on, ts_ev_init, ts_ev_sink_add, ts_ev_sink_remove,
  * ts_ev_emit, ts_ev_step, ts_ev_flush, ts_ev_frame_out, ts_ev_change,
- * ts_ev_kv_int, ts_ev_kv_str, ts_ev_layer_name.
+ * ts_ev_kv_int, ts_ev_kv_str, ts_ev_counted, TS_COUNT, ts_ev_layer_name.
  */
 #ifndef TS_CORE_EVENT_H
 #define TS_CORE_EVENT_H
 
 #include <stdint.h>
+
+#include "core/counters.h"
 
 enum ts_ev_layer {
     TS_EVL_ETH, TS_EVL_ARP, TS_EVL_IPV4, TS_EVL_ICMP, TS_EVL_UDP,
@@ -125,6 +127,19 @@ void ts_ev_kv_mac(struct ts_event *e, const char *key, const uint8_t mac[6]);
 /* A record of layer l, event ev, reason (static strings). */
 void ts_ev_begin(struct ts_event *e, enum ts_ev_layer l, const char *ev,
                  const char *reason, const char *rfc);
+
+/* A counted reason of a layer's X-macro table as an event: its ev, its
+ * counter's name as the reason, its help and RFC. */
+void ts_ev_counted(struct ts_events *h, enum ts_ev_layer l,
+                   const struct ts_counter_desc *d);
+/* Count reason `name` of a layer (stats.name++) and, when a sink listens
+ * and the table names an event for it, emit that event. */
+#define TS_COUNT(h, layer, stats, desc, r, name)                     \
+    do {                                                             \
+        (stats).name++;                                              \
+        if (ts_ev_on(h) && (desc)[r].ev)                             \
+            ts_ev_counted((h), (layer), &(desc)[r]);                 \
+    } while (0)
 
 const char *ts_ev_layer_name(enum ts_ev_layer l);
 /* "eth" ... "sock" to its layer, or -1. */

@@ -6,21 +6,8 @@
 #include "core/bytes.h"
 #include "ipv4/ipv4.h"
 
-#define ICMP_C(f, h) TS_COUNTER(struct icmp_stats, f, h)
-const struct ts_counter_desc icmp_counter_desc[] = {
-    ICMP_C(rx_messages, "ICMP messages received"),
-    ICMP_C(rx_echo_requests, "echo requests received"),
-    ICMP_C(rx_echo_replies, "echo replies received"),
-    ICMP_C(rx_errors, "error messages received (unreachable, time exceeded, ...)"),
-    ICMP_C(rx_other, "other types received and ignored"),
-    ICMP_C(tx_echo_replies, "echo replies sent"),
-    ICMP_C(tx_errors, "error messages sent"),
-    ICMP_C(drop_truncated, "dropped: shorter than the 8-byte ICMP header"),
-    ICMP_C(drop_bad_cksum, "dropped: ICMP checksum does not verify"),
-    ICMP_C(drop_broadcast_echo, "ignored: echo request sent to a broadcast address"),
-    ICMP_C(err_suppressed, "errors not sent: RFC 1122 forbids one about that datagram"),
-    ICMP_C(err_rate_limited, "errors not sent: over the rate limit"),
-};
+#define ICMP_DESC(n, e, r, h) TS_CTR_DESC(struct icmp_stats, n, e, r, h)
+const struct ts_counter_desc icmp_counter_desc[] = { ICMP_COUNTERS(ICMP_DESC) };
 const size_t icmp_counter_count = TS_COUNTERS_LEN(icmp_counter_desc);
 
 void icmp_init(struct icmp_layer *icmp)
@@ -66,9 +53,9 @@ void icmp_input(void *ctx, struct pbuf *pb, const struct ipv4_hdr *h,
     int rc = icmp_parse(pb->data, pb->len, &ih);
     if (rc != ICMP_OK) {
         if (rc == ICMP_ERR_TRUNCATED)
-            st->drop_truncated++;
+            ICMP_COUNT(ip, drop_truncated);
         else
-            st->drop_bad_cksum++;
+            ICMP_COUNT(ip, drop_bad_cksum);
         pbuf_free(pb);
         return;
     }
@@ -77,7 +64,7 @@ void icmp_input(void *ctx, struct pbuf *pb, const struct ipv4_hdr *h,
         /* Like Linux's icmp_echo_ignore_broadcasts: a broadcast ping is a
          * smurf amplifier, not a question. */
         if (!ipv4_is_local(ip, h->dst)) {
-            st->drop_broadcast_echo++;
+            ICMP_COUNT(ip, drop_broadcast_echo);
             pbuf_free(pb);
             return;
         }
@@ -142,11 +129,11 @@ void icmp_send_error(struct ipv4_layer *ip, const uint8_t *orig,
 {
     struct icmp_stats *st = &ip->icmp.stats;
     if (!icmp_error_allowed(ip, orig, orig_len, link_bcast)) {
-        st->err_suppressed++;
+        ICMP_COUNT(ip, err_suppressed);
         return;
     }
     if (!icmp_rate_ok(&ip->icmp, now)) {
-        st->err_rate_limited++;
+        ICMP_COUNT(ip, err_rate_limited);
         return;
     }
     /* Quote the header and the first 64 bits of data (RFC 792). */

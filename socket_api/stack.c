@@ -64,6 +64,8 @@ static void stack_events_init(struct stack *s)
     s->arp.ev = &s->ev;
     s->ip.ev = &s->ev;
     s->udp.ev = &s->ev;
+    s->eth.ev = &s->ev;
+    s->lo_eth.ev = &s->ev;
     if (TS_LOG_ON(&s->log, TS_LOG_INFO))
         ts_ev_sink_add(&s->ev, ts_trace_log_sink, &s->log);
 }
