@@ -248,6 +248,8 @@ uint32_t tcp_conn_readable(const struct tcp_conn *c);
 uint32_t tcp_conn_writable(const struct tcp_conn *c);
 /* The peer sent FIN and every byte before it has been read. */
 int tcp_conn_at_eof(const struct tcp_conn *c);
+/* The connection's short id in events (1, 2, ...). */
+unsigned tcp_conn_id(const struct tcp_conn *c);
 void tcp_conn_addrs(const struct tcp_conn *c, uint32_t *laddr, uint16_t *lport,
                     uint32_t *raddr, uint16_t *rport);
 const char *tcp_state_name(enum tcp_state s);

@@ -126,3 +126,8 @@ void tcp_ev_snap_init(struct tcp_conn *c)
     c->ev_snap.rtt[2] = c->rto;
     c->ev_snap.wnd[0] = c->snd_wnd;
 }
+
+unsigned tcp_conn_id(const struct tcp_conn *c)
+{
+    return c->id;
+}

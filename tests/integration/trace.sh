@@ -10,6 +10,8 @@
 #     the state change needs; each retransmission names the segment it
 #     resent and its cause agrees with the frame that caused it
 #     (trace_check.py frames);
+#     the echo service's accept of it is a "sock" "call" event with the
+#     same connection id;
 #  2. the trace and the counters read one path: for each TCP counter the
 #     trace names as a reason, the events equal the count printed at exit;
 #     the retransmissions too, and the entries into ESTABLISHED;
@@ -121,6 +123,12 @@ tr_session() {
     else
         check_skip "trace: frames against the capture" "tshark not installed"
     fi
+    check "trace: the echo service's accept of the connection (layer sock, call accept, same id)" \
+        /usr/bin/python3 -c 'import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+ids = {o["conn"]["id"] for o in ev if o["ev"] == "state" and o["conn"]["local"].endswith(":7")}
+sys.exit(not any(o["layer"] == "sock" and o["ev"] == "call" and o["reason"] == "accept"
+                 and o["rc"] >= 0 and o["conn"]["id"] in ids for o in ev))' "$trace"
     check "trace: events equal the counters printed at exit (tcp reasons, retransmits, ESTABLISHED)" \
         tr_counters_agree "$trace"
     check "watch --json: the stream is JSON of the schema" \
