@@ -20,15 +20,18 @@ static void tcp_ev_conn_of(struct ts_event *e, const struct tcp_conn *c)
     e->conn.rport = c->rport;
 }
 
-/* A segment with no TCB: its 4-tuple, id 0. */
+/* The segment that caused a counted event: its 4-tuple (id 0 when no TCB
+ * is concerned) and its own numbers, named seg_* so that they are never
+ * taken for ours (a retransmission's "seq"). */
 static void tcp_ev_seg_of(struct ts_event *e, const struct tcp_seg *s)
 {
     e->conn.laddr = s->dst;
     e->conn.lport = s->h.dport;
     e->conn.raddr = s->src;
     e->conn.rport = s->h.sport;
-    ts_ev_kv_int(e, "seq", s->h.seq);
-    ts_ev_kv_int(e, "len", s->len);
+    ts_ev_kv_int(e, "seg_seq", s->h.seq);
+    ts_ev_kv_int(e, "seg_ack", s->h.ack);
+    ts_ev_kv_int(e, "seg_len", s->len);
 }
 
 static void tcp_ev_init(struct ts_event *e, const char *ev, const char *rfc)
