@@ -142,7 +142,7 @@ void icmp_send_error(struct ipv4_layer *ip, const uint8_t *orig,
         quote = orig_len;
     struct pbuf *pb = pbuf_alloc(ip->pool, PBUF_HEADROOM, ICMP_HLEN + quote);
     if (!pb) {
-        ip->stats.tx_no_buffer++;
+        IPV4_COUNT(ip, tx_no_buffer);
         return;
     }
     memcpy(pb->data + ICMP_HLEN, orig, quote);

@@ -230,6 +230,36 @@ static void event_test_retransmit_rto(void)
     th_free(h);
 }
 
+/* Another layer's X-macro table: a runt frame is one drop_runt, counted
+ * and on the event path as an eth "drop" with its RFC-less reason; with no
+ * sink, the count alone. */
+static void event_test_eth_drop(void)
+{
+    static struct ts_events h;
+    static struct ev_rec r;
+    memset(&r, 0, sizeof r);
+    struct pbuf_pool pool;
+    CU_ASSERT_EQUAL_FATAL(pbuf_pool_init(&pool, 4, 0), 0);
+    static const uint8_t mac[ETH_ALEN] = { 2, 0, 0, 0, 0, 1 };
+    struct eth_layer eth;
+    eth_init(&eth, NULL, mac, NULL);
+    ts_ev_init(&h, NULL);
+    eth.ev = &h;
+    eth_input(&eth, pbuf_alloc(&pool, PBUF_HEADROOM, 10), 0);
+    CU_ASSERT_EQUAL(eth.stats.drop_runt, 1);
+    ts_ev_sink_add(&h, ev_rec_sink, &r);
+    eth_input(&eth, pbuf_alloc(&pool, PBUF_HEADROOM, 10), 0);
+    ts_ev_flush(&h);
+    CU_ASSERT_EQUAL(eth.stats.drop_runt, 2);
+    CU_ASSERT_EQUAL_FATAL(r.n, 1);
+    CU_ASSERT_EQUAL(r.ev[0].layer, TS_EVL_ETH);
+    CU_ASSERT_STRING_EQUAL(r.ev[0].ev, "drop");
+    CU_ASSERT_STRING_EQUAL(r.ev[0].reason, "drop_runt");
+    CU_ASSERT_STRING_EQUAL(r.ev[0].text, eth_counter_desc[ETH_R_drop_runt].help);
+    CU_ASSERT_EQUAL(pool.stats.in_use, 0);
+    pbuf_pool_destroy(&pool);
+}
+
 static struct ts_event ev_sample(void)
 {
     struct ts_event e;
@@ -319,5 +349,6 @@ TS_SUITE(event,
          TS_TEST(event_test_states),
          TS_TEST(event_test_retransmit_fast),
          TS_TEST(event_test_retransmit_rto),
+         TS_TEST(event_test_eth_drop),
          TS_TEST(event_test_json),
          TS_TEST(event_test_trace_bounded))
