@@ -52,6 +52,29 @@ static void ipv4_ev_reass(struct ipv4_layer *ip, const char *ev,
     ts_ev_emit(ip->ev, &e, 0);
 }
 
+/* Reassembly counts its own drops (ipv4_reass.c knows no event path):
+ * each drop_frag_* that moved since before, as a "drop" event. */
+static void ipv4_ev_reass_drops(struct ipv4_layer *ip,
+                                const struct ipv4_reass_stats *before)
+{
+    size_t lo = offsetof(struct ipv4_layer, reass.stats);
+    for (size_t i = 0; i < ipv4_counter_count; i++) {
+        const struct ts_counter_desc *d = &ipv4_counter_desc[i];
+        if (d->offset < lo || d->offset >= lo + sizeof *before ||
+            strncmp(d->name, "drop_", 5) != 0)
+            continue;
+        uint64_t now, was;
+        memcpy(&now, (const char *)ip + d->offset, sizeof now);
+        memcpy(&was, (const char *)before + (d->offset - lo), sizeof was);
+        for (; was < now; was++) {
+            struct ts_event e;
+            ts_ev_begin(&e, TS_EVL_IPV4, "drop", d->name, "815");
+            e.text = d->help;
+            ts_ev_emit(ip->ev, &e, 0);
+        }
+    }
+}
+
 static void ipv4_reass_expired(void *ctx, const uint8_t *hdr, size_t len,
                                uint64_t now)
 {
@@ -183,7 +206,13 @@ void ipv4_input(void *ctx, struct pbuf *pb, const struct eth_hdr *eh,
     if (ipv4_is_fragment(&h)) {
         struct ipv4_hdr whole;
         uint32_t flags = pb->flags;
+        int on = ts_ev_on(ip->ev);
+        struct ipv4_reass_stats before;
+        if (on)
+            before = ip->reass.stats;
         pb = ipv4_reass_input(&ip->reass, pb, &h, &whole, now);
+        if (on)
+            ipv4_ev_reass_drops(ip, &before);
         if (!pb)
             return;
         if (ts_ev_on(ip->ev))

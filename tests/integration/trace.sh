@@ -12,6 +12,9 @@
 #     (trace_check.py frames);
 #     the echo service's accept of it is a "sock" "call" event with the
 #     same connection id;
+#     a 4,000-byte ping shows reassembly (ipv4 reass_done), a datagram to a
+#     closed UDP port one udp drop_no_port and one icmp_sent (3/3) naming
+#     the same frame;
 #  2. the trace and the counters read one path: for each TCP counter the
 #     trace names as a reason, the events equal the count printed at exit;
 #     the retransmissions too, and the entries into ESTABLISHED;
@@ -104,6 +107,9 @@ tr_session() {
         grep -qE "watchers_now +2 " "$TS_TMP/tr.host"
     check "session: 300 KB echoed intact under 10% loss of what the stack sends" \
         tr_echo "$ns" 300000
+    # Other layers: fragments both ways, and a datagram to a closed port.
+    ts_nsrun "$ns" 10 ping -c 2 -i 0.2 -W 2 -s 4000 10.0.0.2 > /dev/null 2>&1
+    echo probe | ts_nsrun "$ns" 5 nc -u -w 1 10.0.0.2 5555 > /dev/null 2>&1
     sleep 0.5                           # the last ACK of the close
     ts_stack_stop TERM
     check_eq "session: tapstack exit status" "$TS_STACK_RC" 0
@@ -129,6 +135,14 @@ ev = [json.loads(l) for l in open(sys.argv[1])]
 ids = {o["conn"]["id"] for o in ev if o["ev"] == "state" and o["conn"]["local"].endswith(":7")}
 sys.exit(not any(o["layer"] == "sock" and o["ev"] == "call" and o["reason"] == "accept"
                  and o["rc"] >= 0 and o["conn"]["id"] in ids for o in ev))' "$trace"
+    check "trace: fragmented pings reassembled (ipv4 reass_done from 10.0.0.1)" \
+        grep -q '"layer":"ipv4","ev":"reass_done".*"src":"10.0.0.1"' "$trace"
+    check "trace: closed UDP port: udp drop_no_port and icmp_sent 3/3 for the same frame" \
+        /usr/bin/python3 -c 'import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+udp = [o.get("frame_in") for o in ev if o["layer"] == "udp" and o.get("reason") == "drop_no_port"]
+icmp = [o.get("frame_in") for o in ev if o["ev"] == "icmp_sent" and o["type"] == 3 and o["code"] == 3]
+sys.exit(not (len(udp) == 1 and udp == icmp and udp[0]))' "$trace"
     check "trace: events equal the counters printed at exit (tcp reasons, retransmits, ESTABLISHED)" \
         tr_counters_agree "$trace"
     check "watch --json: the stream is JSON of the schema" \
@@ -139,7 +153,8 @@ sys.exit(not any(o["layer"] == "sock" and o["ev"] == "call" and o["reason"] == "
     check "watch --event retransmit: only retransmissions, at least one" \
         awk '!/ tcp +retransmit #/ { bad = 1 } END { exit bad || NR == 0 }' \
         "$TS_TMP/tr.watch2"
-    cp "$trace" "$BUILD/integration-trace.jsonl" 2>/dev/null
+    cp "$trace" "$BUILD/integration-trace.jsonl" 2>/dev/null  # for a look
+    cp "$pcap" "$BUILD/integration-trace.pcap" 2>/dev/null     # after a failure
 }
 
 tr_truncate() {

@@ -136,7 +136,10 @@ def frames_of(pcap):
         capture_output=True, text=True, check=True).stdout
     frames = {}
     for line in out.splitlines():
-        f = line.split("|")
+        # An ICMP error quotes the datagram it is about: tshark then lists
+        # two values of ip.src (and of the quoted ports); the first is the
+        # frame's own.
+        f = [v.split(",")[0] for v in line.split("|")]
         if len(f) < 8 or not f[0].isdigit():
             continue
         frames[int(f[0])] = {
