@@ -83,7 +83,7 @@ void ts_ev_emit(struct ts_events *h, const struct ts_event *e, unsigned flags)
         /* A step that says this much: deliver early; the rest of its
          * frames go unnamed in these records. */
         ts_ev_flush(h);
-        h->dropped++;
+        h->early++;
     }
     struct ts_event *p = &h->pend[h->npend++];
     *p = *e;

@@ -94,7 +94,9 @@ struct ts_events {
     uint64_t last_out;          /* the last frame sent in this step */
     struct ts_event pend[TS_EV_PENDING];
     unsigned npend;
-    uint64_t dropped;           /* records lost: more than fit in a step */
+    uint64_t early;             /* records delivered before their step
+                                   ended (more than TS_EV_PENDING in one):
+                                   their frame_out may be short */
 };
 
 static inline int ts_ev_on(const struct ts_events *h)

@@ -104,7 +104,8 @@ int ts_host_op_watch(struct ts_host *h, const struct ts_ctl_req *rq,
                      int *out_fd)
 {
     if (rq->optlen >= sizeof ((struct ts_hwatch *)0)->ev ||
-        rq->arg[1] < 0 || rq->arg[1] > 65535 || rq->arg[0] < 0)
+        rq->arg[1] < 0 || rq->arg[1] > 65535 || rq->arg[0] < 0 ||
+        rq->arg[0] >= 1 << TS_EVL_COUNT)
         return -EINVAL;
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)

@@ -19,7 +19,8 @@
  * tcp_connect_sized, tcp_connect_from, tcp_accept, tcp_send, tcp_recv,
  * tcp_send_room/commit, tcp_recv_data/consume, tcp_shutdown, tcp_close,
  * tcp_abort, tcp_set_nodelay, tcp_set_keepalive, tcp_state_name,
- * tcp_counter_desc.
+ * tcp_counter_desc, tcp_conn_id; the counters (TCP_COUNTERS) and their
+ * events on the stack's event path (tcp_event.c, TCP_COUNT in tcp_conn.h).
  */
 #ifndef TS_TCP_TCP_H
 #define TS_TCP_TCP_H

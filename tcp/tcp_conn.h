@@ -4,7 +4,7 @@
  * Files: tcp_table.c (lookup, create, free), tcp_in.c (SEGMENT ARRIVES),
  * tcp_out.c (building and sending segments), tcp_timer.c (RTO, persist,
  * delayed ACK, keepalive, TIME-WAIT), tcp_cookie.c (ISN and SYN cookies),
- * tcp_api.c (the application's calls).
+ * tcp_api.c (the application's calls), tcp_event.c (the event path).
  */
 #ifndef TS_TCP_TCP_CONN_H
 #define TS_TCP_TCP_CONN_H

@@ -6,6 +6,7 @@
  * trace file.
  */
 #include <jansson.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 
 #include "core/event.h"
 #include "socket_api/ts_trace.h"
+#include "tests/unit/host_client.h"
 #include "tests/unit/tcp_harness.h"
 #include "tests/unit/unit.h"
 
@@ -260,6 +262,86 @@ static void event_test_eth_drop(void)
     pbuf_pool_destroy(&pool);
 }
 
+/* TS_OP_WATCH with a layer mask and an event name: the stream's socket,
+ * or -errno. */
+static int ev_watch(int c, unsigned layers, const char *ev)
+{
+    struct ts_ctl_req rq;
+    struct ts_ctl_rep rep;
+    int fd = -1;
+    hc_mk(&rq, TS_OP_WATCH, (int)layers, 0, 0, NULL, 0);
+    rq.optlen = ev ? (uint32_t)strlen(ev) : 0;
+    memcpy(rq.opt, ev ? ev : "", rq.optlen);
+    if (hc_raw(c, &rq, sizeof rq, NULL, 0, &rep, &fd) < 0)
+        return -EPROTO;
+    return rep.rc < 0 ? rep.rc : fd;
+}
+
+/* Read the stream until a line has all of want (bounded): 1 if found. */
+static int ev_stream_has(int fd, const char *want1, const char *want2)
+{
+    static char msg[65536];
+    for (int i = 0; i < 200 && (hc_wait(fd, POLLIN) & POLLIN); i++) {
+        ssize_t n = recv(fd, msg, sizeof msg - 1, MSG_DONTWAIT);
+        if (n <= 0)
+            return 0;
+        msg[n] = '\0';
+        json_t *o = json_loads(msg, 0, NULL);
+        CU_ASSERT_PTR_NOT_NULL(o);      /* every message is one JSON line */
+        json_decref(o);
+        if (strstr(msg, want1) && (!want2 || strstr(msg, want2)))
+            return 1;
+    }
+    return 0;
+}
+
+/* The shared host's watch streams: the filters hold, a program's calls
+ * and its connection's states come as they happen, the sink slots are
+ * bounded (EBUSY), and a closed stream is let go (its slot serves again). */
+static void event_test_host_watch(void)
+{
+    struct af *f = af_open(0);
+    int c = hc_open(f);
+    int all = ev_watch(c, 0, NULL);
+    int states = ev_watch(c, 1u << TS_EVL_TCP, "state");
+    CU_ASSERT_FATAL(all >= 0 && states >= 0);
+    CU_ASSERT_EQUAL(ev_watch(c, 1u << 30, "x\"y"), -EINVAL);
+    int l = hc_listener(c, 8009);
+    int a = af_socket(f->a, SOCK_STREAM);
+    CU_ASSERT_EQUAL(af_connect(f->a, a, AF_IP_B, 8009), 0);
+    CU_ASSERT(ev_stream_has(all, "\"reason\":\"listen\"", "\"port\":8009"));
+    CU_ASSERT(ev_stream_has(all, "\"ESTABLISHED\"", "10.0.0.2:8009"));
+    CU_ASSERT(ev_stream_has(states, "\"LISTEN\",\"SYN-RECEIVED\"", NULL));
+    /* Only states on the filtered stream: nothing else may be waiting. */
+    static char msg[65536];
+    ssize_t n;
+    while ((n = recv(states, msg, sizeof msg - 1, MSG_DONTWAIT)) > 0) {
+        msg[n] = '\0';
+        CU_ASSERT_PTR_NOT_NULL(strstr(msg, "\"ev\":\"state\""));
+    }
+    int more[TS_EV_SINKS], nmore = 0, rc;
+    while (nmore < TS_EV_SINKS && (rc = ev_watch(c, 0, NULL)) >= 0)
+        more[nmore++] = rc;
+    CU_ASSERT_EQUAL(rc, -EBUSY);            /* every slot is taken */
+    CU_ASSERT(nmore < TS_EV_SINKS);
+    for (int i = 0; i < nmore; i++)
+        close(more[i]);
+    close(states);
+    int again = -1;
+    for (int i = 0; i < 100 && again < 0; i++) {   /* reaped by the host */
+        again = ev_watch(c, 0, NULL);
+        if (again < 0)
+            af_sleep_ms(10);
+    }
+    CU_ASSERT(again >= 0);
+    close(again);
+    close(all);
+    close(l);
+    ts_close(f->a, a);
+    close(c);
+    af_close(f);
+}
+
 static struct ts_event ev_sample(void)
 {
     struct ts_event e;
@@ -350,5 +432,6 @@ TS_SUITE(event,
          TS_TEST(event_test_retransmit_fast),
          TS_TEST(event_test_retransmit_rto),
          TS_TEST(event_test_eth_drop),
+         TS_TEST(event_test_host_watch),
          TS_TEST(event_test_json),
          TS_TEST(event_test_trace_bounded))
