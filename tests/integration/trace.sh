@@ -21,7 +21,8 @@
 #  3. tapstack-ctl watch --json, started before the transfer, receives the
 #     session's events as they happen (the same schema, the state changes
 #     of the connection), and --event retransmit passes only those;
-#  4. --trace-max-mb 1 stops the trace near 1 MiB with one last line
+#  4. watch with no stack running, or a bad --layer: exit 2, one line;
+#     --trace-max-mb 1 stops the trace near 1 MiB with one last line
 #     {"ev":"trace_truncated",...}; --trace-max-mb 0 is refused (exit 2).
 #
 #   BUILD=build tests/integration/trace.sh    on its own (or sourced by run.sh)
@@ -191,6 +192,13 @@ tr_run() {
     fi
     ts_netns_create ts-itrace || return 0
     ns=$TS_NS
+    ts_nsrun "$ns" 5 "$TR_CTL" --ctl "@ts-nobody-$$" watch > /dev/null \
+        2> "$TS_TMP/tr.nobody"
+    check_eq "watch with no stack: exit 2" "$?" 2
+    check_eq "watch with no stack: one line on stderr" \
+        "$(wc -l < "$TS_TMP/tr.nobody" | tr -d ' ')" 1
+    ts_nsrun "$ns" 5 "$TR_CTL" watch --layer bogus > /dev/null 2>&1
+    check_eq "watch --layer bogus: exit 2" "$?" 2
     tr_session "$ns"
     tr_truncate "$ns"
 }
