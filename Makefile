@@ -8,6 +8,10 @@
 #   make clang         build everything with clang (build/clang/), run unit
 #   make integration   integration tests only (private network namespaces)
 #   make asan          unit tests under AddressSanitizer + UBSan (build/asan/)
+#   make asan-integration  the integration hostile battery and a short TCP
+#                      suite against an ASan+UBSan tapstack (build/asan-int/;
+#                      any sanitizer report fails)
+#   make soak          a bounded soak of a running stack (SOAK_MIN=10 minutes)
 #   make check-layers  fail if a file includes a higher layer (DESIGN.md §2)
 #   make fuzz          every libFuzzer target of tests/fuzz/ for FUZZ_TIME
 #                      seconds (30) under ASan + UBSan (build/fuzz/)
@@ -16,7 +20,12 @@
 #   make uninstall     remove what make install puts there
 #   make check-install install into a temporary DESTDIR, build a program on
 #                      it with pkg-config (shared and static), uninstall
+#   make bench         (root) one table of figures with ratios: tapstack, the
+#                      kernel over veth, lwIP, the raw TAP floor (tools/bench.sh)
+#   make bench-smoke   the same, 1 s per run, three rows: proves the script
 #   make demo          install packages, build, run the demo in a namespace
+#                      (ends with the HTML page of its capture, tapstack-draw)
+#   make walkthrough   regenerate docs/walkthrough.md from a real run (root)
 #   make deps          install the Debian packages the build and tests need
 #   make CC=clang      the same with clang
 
@@ -67,6 +76,7 @@ ITEST_SRC := $(wildcard tests/integration/*.c)
 ITEST_BIN := $(ITEST_SRC:tests/integration/%.c=$(BUILD)/%)
 
 .PHONY: all check unit integration asan tsan clang check-layers demo deps clean bench \
+	bench-tools bench-smoke \
 	install uninstall check-install
 all: $(LIB) $(SO_REAL) $(SO_LINKS) $(TOOLS) $(UNIT) $(ITEST_BIN)
 
@@ -119,6 +129,8 @@ integration: $(TOOLS) $(ITEST_BIN)
 check: all check-layers
 	@echo "== unit tests (gcc)"
 	$(UNIT)
+	@echo "== conformance scripts and the RFC 9293 MUST matrix"
+	$(MAKE) --no-print-directory scripts check-must
 	@echo "== fuzz targets (libFuzzer, ASan + UBSan, 30 s each)"
 	$(MAKE) --no-print-directory fuzz
 	@echo "== install and uninstall"
@@ -128,6 +140,8 @@ check: all check-layers
 	@echo "== unit tests (ASan + UBSan)"
 	$(MAKE) --no-print-directory asan
 	$(MAKE) --no-print-directory tsan
+	@echo "== integration under ASan + UBSan (hostile battery, short TCP suite)"
+	$(MAKE) --no-print-directory asan-integration
 	@echo "== integration tests"
 	BUILD=$(BUILD) tests/integration/run.sh
 
@@ -135,11 +149,34 @@ clang:
 	$(MAKE) --no-print-directory CC=clang BUILD=build/clang all
 	build/clang/unit_tests
 
+ASAN_SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 asan:
-	$(MAKE) BUILD=build/asan OPT="-O1 -g" \
-	  SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	$(MAKE) BUILD=build/asan OPT="-O1 -g" SANITIZE="$(ASAN_SANITIZE)" \
 	  build/asan/unit_tests
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build/asan/unit_tests
+
+# make asan-integration (issue 10): tapstack and inject built with make
+# asan's flags (ASAN_SANITIZE) but by clang, into build/asan-int/: clang's
+# runtime writes UBSan's reports to UBSAN_OPTIONS' log_path too (gcc's,
+# combined with ASan, prints them on stderr only). Then
+# tests/integration/asan.sh runs run.sh's main part (the hostile battery)
+# and a short TCP suite against them with halt_on_error and log_path set
+# for both sanitizers: a failed check or any report file fails the target.
+# Under a minute once built; needs root (else SKIP).
+ASAN_INT := build/asan-int
+.PHONY: asan-integration soak
+asan-integration:
+	$(MAKE) --no-print-directory CC=clang BUILD=$(ASAN_INT) OPT="-O1 -g" \
+	  SANITIZE="$(ASAN_SANITIZE)" $(ASAN_INT)/tapstack $(ASAN_INT)/inject
+	BUILD=$(ASAN_INT) tests/integration/asan.sh
+
+# make soak (issue 10; not in make check): tests/integration/soak.sh runs
+# the stack for SOAK_MIN minutes (10) under TCP echo/discard/chargen, UDP
+# echo, fragmented pings, 2% loss/dup/reorder and rounds of hostile frames,
+# then checks every byte, no leak and flat memory, and prints a summary.
+SOAK_MIN ?= 10
+soak: $(BUILD)/tapstack $(BUILD)/inject
+	BUILD=$(BUILD) SOAK_MIN=$(SOAK_MIN) tests/integration/soak.sh
 
 # make tsan: the socket API suites (the multi-threaded ones: stack threads,
 # application threads, ts_server) and the preload library's (its table,
@@ -204,6 +241,24 @@ $(UNIT): $(PRELOAD_CORE) $(PRELOAD_SO) $(TSRUN)
 $(UNIT): LDLIBS_ALL += -ldl
 -include $(PRELOAD_OBJ:.o=.d)
 
+# tapstack-draw (issue 9, "Pictures"): tools/draw/ is its own library
+# (capture reading on the stack's wire parsers, connections, the trace
+# through jansson, the SVG emitter, the diagrams), linked into
+# tapstack-draw and the unit tests (their draw suite), never into the
+# other tools or libtapstack.
+DRAW_SRC := $(wildcard tools/draw/*.c)
+DRAW_OBJ := $(DRAW_SRC:%.c=$(BUILD)/%.o)
+DRAW_LIB := $(BUILD)/libts-draw.a
+$(DRAW_LIB): $(DRAW_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+$(BUILD)/tapstack-draw: $(BUILD)/tools/tapstack-draw.o $(DRAW_LIB) $(LIB)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(DRAW_LIB) $(LIB) -ljansson $(LDLIBS_ALL)
+$(UNIT): $(DRAW_LIB)
+$(UNIT): LDLIBS_ALL += $(DRAW_LIB) $(LIB) -ljansson -lpcap
+INSTALL_BIN += $(BUILD)/tapstack-draw
+-include $(DRAW_OBJ:.o=.d)
+
 check-layers:
 	@tools/check-layers.sh
 
@@ -216,9 +271,31 @@ deps:
 demo: deps all
 	tools/demo.sh
 
-bench: all
+# docs/walkthrough.md and docs/walkthrough-ladder.svg, rewritten from a
+# real run (one curl to tapstack's HTTP server, in a namespace; root).
+.PHONY: walkthrough
+walkthrough: all
+	BUILD=$(BUILD) tools/walkthrough.sh
+
+# make bench (issue 8): one run, one table with ratios (tools/bench.sh).
+# The lwIP harness needs Debian's liblwip-dev and is built here only, never
+# by `make all` (CI does not need lwIP); without it the lwIP rows SKIP.
+LWIP_BENCH := $(BUILD)/lwip-bench
+LWIP_INC := /usr/include/lwip
+$(LWIP_BENCH): tools/bench/lwip-bench.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) $(OPT) -isystem $(LWIP_INC) -o $@ $< -llwip -pthread
+
+bench-tools: all
+	@if [ -f $(LWIP_INC)/lwip/tcp.h ]; then $(MAKE) --no-print-directory $(LWIP_BENCH); \
+	else echo "bench: liblwip-dev is not installed: the lwIP rows will SKIP"; fi
+
+bench: bench-tools
 	BUILD=$(BUILD) tools/bench.sh
-	BUILD=$(BUILD) tools/bench-http.sh
+
+# A quick proof that the script works (not a measurement, not in CI).
+bench-smoke: bench-tools
+	BUILD=$(BUILD) BENCH_TIME=1 BENCH_ONLY=ping,rr64,cps tools/bench.sh
 
 clean:
 	rm -rf build
@@ -287,10 +364,18 @@ $(FUZZ_COV_DIR)/fuzz_%: $(FUZZ_COV_DIR)/obj/tests/fuzz/fuzz_%.o \
 		$(patsubst $(FUZZ_DIR)/obj/%,$(FUZZ_COV_DIR)/obj/%,$(FUZZ_COMMON_OBJ) \
 		$(FUZZ_TLIB_OBJ) $(FUZZ_LIB_OBJ))
 	$(FUZZ_CC) $(FUZZ_COV_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lpcap -ljansson -pthread
+$(FUZZ_COV_DIR)/fuzz_draw: \
+	$(patsubst $(FUZZ_DIR)/obj/%,$(FUZZ_COV_DIR)/obj/%,$(FUZZ_DRAW_OBJ))
 fuzz-cov: $(FUZZ_COV_BINS)
 	FUZZ_DIR=$(FUZZ_DIR) tests/fuzz/cov.sh $(FUZZ_TARGETS)
 -include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_COMMON_OBJ:.o=.d) \
 	$(FUZZ_BINS:$(FUZZ_DIR)/%=$(FUZZ_DIR)/obj/tests/fuzz/%.d)
+# fuzz_draw (issue 9) also links tapstack-draw's capture side (tools/draw/
+# without the trace reader and the page, which need jansson).
+FUZZ_DRAW_OBJ := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(filter-out \
+	tools/draw/dtrace.c tools/draw/dhtml.c,$(wildcard tools/draw/*.c)))
+$(FUZZ_DIR)/fuzz_draw: $(FUZZ_DRAW_OBJ)
+-include $(FUZZ_DRAW_OBJ:.o=.d)
 
 # ---- make install, make uninstall -----------------------------------------
 # make install PREFIX=/usr/local [DESTDIR=/tmp/stage] puts
@@ -370,3 +455,30 @@ uninstall:
 	  rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; \
 	done
 	$(LDCONFIG)
+
+# ---- make scripts (issue 10) -----------------------------------------------
+# The packetdrill-like conformance scripts of tests/scripts/*.pkt, played by
+# build/ts-script (tests/scripts/tsr_*.c) against one stack on a memdev pair
+# with a virtual clock; prints "N passed, N failed" and fails when any
+# failed. tests/scripts/fail/*.pkt are broken on purpose: each must fail,
+# or the runner has stopped checking something. make check-must checks that every test and script the RFC 9293
+# MUST matrix (docs/rfc9293-must.md) names exists.
+TSR_SRC := $(wildcard tests/scripts/tsr_*.c)
+TSR_OBJ := $(TSR_SRC:%.c=$(BUILD)/%.o)
+TSR := $(BUILD)/ts-script
+SCRIPTS := $(sort $(wildcard tests/scripts/*.pkt))
+.PHONY: scripts check-must
+all: $(TSR)
+$(TSR): $(TSR_OBJ) $(LIB)
+	$(CC) $(CFLAGS_ALL) -o $@ $(TSR_OBJ) $(LIB) $(LDLIBS_ALL)
+SCRIPTS_FAIL := $(sort $(wildcard tests/scripts/fail/*.pkt))
+scripts: $(TSR)
+	@echo "ts-script: $(words $(SCRIPTS)) scripts of tests/scripts/"
+	@$(TSR) $(SCRIPTS)
+	@for f in $(SCRIPTS_FAIL); do \
+	  if $(TSR) $$f >/dev/null 2>&1; then \
+	    echo "ts-script passed $$f, which must fail"; exit 1; fi; \
+	done; echo "ts-script self-check: $(words $(SCRIPTS_FAIL)) broken scripts all fail"
+check-must:
+	@tests/scripts/check-must.sh
+-include $(TSR_OBJ:.o=.d)

@@ -78,3 +78,25 @@ uint16_t cksum_pseudo(uint32_t src, uint32_t dst, uint8_t proto,
     };
     return cksum_fold(cksum_partial(seg, len, cksum_partial(ph, sizeof ph, 0)));
 }
+
+uint16_t cksum_pseudo_partial(uint32_t src, uint32_t dst, uint8_t proto,
+                              size_t len)
+{
+    uint8_t ph[12] = {
+        (uint8_t)(src >> 24), (uint8_t)(src >> 16), (uint8_t)(src >> 8),
+        (uint8_t)src, (uint8_t)(dst >> 24), (uint8_t)(dst >> 16),
+        (uint8_t)(dst >> 8), (uint8_t)dst, 0, proto, (uint8_t)(len >> 8),
+        (uint8_t)len,
+    };
+    return (uint16_t)~cksum_fold(cksum_partial(ph, sizeof ph, 0));
+}
+
+int cksum_finish(uint8_t *buf, size_t len, size_t start, size_t off)
+{
+    if (start > len || off > len - start || len - start - off < 2)
+        return -1;
+    uint16_t c = cksum_fold(cksum_partial(buf + start, len - start, 0));
+    buf[start + off] = (uint8_t)(c >> 8);
+    buf[start + off + 1] = (uint8_t)c;
+    return 0;
+}

@@ -5,7 +5,7 @@
  * pseudo-header, then the segment) as long as every piece but the last has an
  * even length. Results are in host order, ready for store_be16().
  * Entry points: cksum_partial, cksum_fold, inet_cksum, cksum_pseudo,
- * CKSUM_RX_BAD.
+ * cksum_pseudo_partial, cksum_finish, CKSUM_RX_BAD.
  */
 #ifndef TS_CORE_CKSUM_H
 #define TS_CORE_CKSUM_H
@@ -31,6 +31,18 @@ uint16_t inet_cksum(const void *buf, size_t len);
  * else the value for the checksum field (which must be 0 while summing). */
 uint16_t cksum_pseudo(uint32_t src, uint32_t dst, uint8_t proto,
                       const void *seg, size_t len);
+
+/* The pseudo-header's sum alone (length len), folded, not complemented:
+ * what an offloading sender leaves in the checksum field for the device
+ * (or cksum_finish) to complete. */
+uint16_t cksum_pseudo_partial(uint32_t src, uint32_t dst, uint8_t proto,
+                              size_t len);
+
+/* Finish a checksum left partial by an offloading sender (Linux's
+ * CHECKSUM_PARTIAL, virtio's NEEDS_CSUM): the field at start + off holds
+ * the pseudo-header sum; sum buf[start..len) with it and store the result
+ * there. 0, or -1 (nothing written) when the field is not inside buf. */
+int cksum_finish(uint8_t *buf, size_t len, size_t start, size_t off);
 
 /* The verdict on a received checksum (c: the folded sum, 0 when it
  * verifies). The fuzz build (make fuzz, -DTS_FUZZ_NO_CKSUM) accepts every

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/cksum.h"
+
 #define PBUF_C(f, h) TS_COUNTER(struct pbuf_stats, f, h)
 const struct ts_counter_desc pbuf_counter_desc[] = {
     PBUF_C(alloc, "buffers handed out"),
@@ -135,4 +137,17 @@ void pbuf_trim(struct pbuf *pb, size_t len)
 {
     if (len < pb->len)
         pb->len = len;
+}
+
+int pbuf_csum_finish(struct pbuf *pb)
+{
+    if (!(pb->flags & PBUF_F_CSUM_PARTIAL))
+        return 0;
+    size_t head = pbuf_headroom(pb);
+    if (pb->off.csum_start < head ||
+        cksum_finish(pb->data, pb->len, pb->off.csum_start - head,
+                     pb->off.csum_off) < 0)
+        return -1;
+    pb->flags &= ~PBUF_F_CSUM_PARTIAL;
+    return 0;
 }

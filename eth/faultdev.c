@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/cksum.h"
 #include "core/clock.h"
 #include "core/rand.h"
 #include "eth/eth_wire.h"
@@ -27,7 +28,6 @@
 #define FAULTDEV_TX_SALT 0x9e3779b97f4a7c15ull
 
 _Static_assert(FAULTDEV_SLOTS < FAULTDEV_NIL, "slot index must fit uint16_t");
-_Static_assert(FAULTDEV_SLOT_CAP <= UINT16_MAX, "slot length must fit uint16_t");
 
 #define FAULTDEV_C(f, h) TS_COUNTER(struct faultdev_stats, f, h)
 #define FAULTDEV_DIR_COUNTERS(d)                                             \
@@ -49,13 +49,16 @@ const size_t faultdev_counter_count = TS_COUNTERS_LEN(faultdev_counter_desc);
 struct faultdev_slot {
     uint64_t due;
     uint32_t flags;         /* the frame's pbuf flags travel with it */
-    uint16_t len;
+    struct pbuf_offload off;    /* and its offload fields, csum_start
+                                   counted from the frame's first byte */
+    uint32_t len;
     uint16_t prev, next;    /* held list, or free list (next only) */
     bool waiting;           /* reordered: waits for a successor to pass */
 };
 
 struct faultdev_dir {
     uint8_t *mem;           /* FAULTDEV_SLOTS frames; NULL: not affected */
+    size_t cap;             /* bytes per slot: the inner's largest frame */
     struct faultdev_slot slot[FAULTDEV_SLOTS];
     uint16_t head, tail, free;
     unsigned held, waiting;
@@ -104,18 +107,25 @@ static struct faultdev_fate faultdev_draw(const struct faultdev_config *c,
 
 static uint8_t *faultdev_data(struct faultdev_dir *d, uint16_t i)
 {
-    return d->mem + (size_t)i * FAULTDEV_SLOT_CAP;
+    return d->mem + (size_t)i * d->cap;
 }
 
 /* Flip one bit past the Ethernet header, so the frame still reaches its
  * protocol and only a checksum can tell; and drop any device's word that the
- * checksum is good. A frame with no payload cannot be corrupted. */
+ * checksum is good. A partial checksum (TAP offloads) is finished first, as
+ * on a wire, where bits flip after the sum is made. A frame with no payload
+ * cannot be corrupted. off->csum_start counts from frame. */
 static void faultdev_corrupt(struct faultdev_dir *d, uint8_t *frame,
                              size_t len, uint32_t *flags,
+                             const struct pbuf_offload *off,
                              const struct faultdev_fate *f)
 {
     if (len <= ETH_HLEN)
         return;
+    if (*flags & PBUF_F_CSUM_PARTIAL) {
+        cksum_finish(frame, len, off->csum_start, off->csum_off);
+        *flags &= ~PBUF_F_CSUM_PARTIAL;
+    }
     size_t at = ETH_HLEN + (size_t)(((uint64_t)f->where * (len - ETH_HLEN))
                                     >> 32);
     frame[at] ^= (uint8_t)(1u << f->bit);
@@ -160,7 +170,7 @@ static void faultdev_unlink(struct faultdev_dir *d, uint16_t i)
 static uint16_t faultdev_hold(struct faultdev_dir *d, const struct pbuf *pb,
                               uint64_t due, bool waiting)
 {
-    if (pb->len > FAULTDEV_SLOT_CAP) {
+    if (pb->len > d->cap) {
         d->stats->too_big++;
         return FAULTDEV_NIL;
     }
@@ -172,8 +182,10 @@ static uint16_t faultdev_hold(struct faultdev_dir *d, const struct pbuf *pb,
     struct faultdev_slot *s = &d->slot[i];
     d->free = s->next;
     memcpy(faultdev_data(d, i), pb->data, pb->len);
-    s->len = (uint16_t)pb->len;
+    s->len = (uint32_t)pb->len;
     s->flags = pb->flags;
+    s->off = pb->off;
+    s->off.csum_start -= (uint32_t)pbuf_headroom(pb);
     s->due = due;
     s->waiting = waiting;
     faultdev_link(d, i);
@@ -240,7 +252,8 @@ static void faultdev_hold_frame(struct faultdev_dir *d, const struct pbuf *pb,
     if (f->hold > 0)
         d->stats->delayed++;
     if (f->corrupt)
-        faultdev_corrupt(d, faultdev_data(d, i), s->len, &s->flags, f);
+        faultdev_corrupt(d, faultdev_data(d, i), s->len, &s->flags, &s->off,
+                         f);
     if (f->reorder)
         d->stats->reordered++;
     else
@@ -255,8 +268,8 @@ static void faultdev_flush_tx(struct faultdev_priv *fp)
     while ((i = faultdev_take_due(d, fp->now)) != FAULTDEV_NIL) {
         uint8_t *data = faultdev_data(d, i);
         struct pbuf pb = { .data = data, .base = data, .len = d->slot[i].len,
-                           .cap = FAULTDEV_SLOT_CAP,
-                           .flags = d->slot[i].flags };
+                           .cap = d->cap, .flags = d->slot[i].flags,
+                           .off = d->slot[i].off };
         if (netdev_send(fp->inner, &pb) < 0)
             d->stats->send_error++;
         faultdev_release(d, i);
@@ -306,6 +319,8 @@ static int faultdev_rx_due(struct faultdev_priv *fp, struct pbuf *pb)
     memcpy(pb->data, faultdev_data(d, i), len);
     pb->len = len;
     pb->flags = d->slot[i].flags;
+    pb->off = d->slot[i].off;
+    pb->off.csum_start += (uint32_t)pbuf_headroom(pb);
     faultdev_release(d, i);
     return 1;
 }
@@ -328,8 +343,11 @@ static int faultdev_rx_frame(struct faultdev_priv *fp, struct pbuf *pb)
     /* The copy is due now: the next recv returns it. */
     if (f.dup && faultdev_hold(d, pb, fp->now, false) != FAULTDEV_NIL)
         d->stats->duplicated++;
-    if (f.corrupt)
-        faultdev_corrupt(d, pb->data, pb->len, &pb->flags, &f);
+    if (f.corrupt) {
+        struct pbuf_offload off = pb->off;
+        off.csum_start -= (uint32_t)pbuf_headroom(pb);
+        faultdev_corrupt(d, pb->data, pb->len, &pb->flags, &off, &f);
+    }
     faultdev_follow(d, fp->now);
     return 1;
 }
@@ -396,10 +414,15 @@ static int faultdev_check(const struct netdev *inner,
     return 0;
 }
 
+/* Slots as large as the inner device's largest frame (64 KB super-frames
+ * on a TAP with offloads: about 17 MB per direction, of which only the
+ * pages of slots in use are ever touched). */
 static int faultdev_dir_init(struct faultdev_dir *d,
-                             struct faultdev_dir_stats *stats, uint64_t seed)
+                             struct faultdev_dir_stats *stats, uint64_t seed,
+                             size_t cap)
 {
-    d->mem = malloc((size_t)FAULTDEV_SLOTS * FAULTDEV_SLOT_CAP);
+    d->cap = cap > FAULTDEV_SLOT_CAP ? cap : FAULTDEV_SLOT_CAP;
+    d->mem = malloc((size_t)FAULTDEV_SLOTS * d->cap);
     if (!d->mem)
         return -ENOMEM;
     d->stats = stats;
@@ -410,6 +433,13 @@ static int faultdev_dir_init(struct faultdev_dir *d,
                                                              : FAULTDEV_NIL);
     d->free = 0;
     return 0;
+}
+
+static int fp_faults_tx(const struct faultdev_config *cfg)
+{
+    return (cfg->loss > 0.0 || cfg->dup > 0.0 || cfg->reorder > 0.0 ||
+            cfg->corrupt > 0.0 || cfg->delay_ms || cfg->jitter_ms) &&
+           (!cfg->dir || (cfg->dir & FAULTDEV_TX));
 }
 
 struct netdev *faultdev_wrap(struct netdev *inner,
@@ -428,10 +458,12 @@ struct netdev *faultdev_wrap(struct netdev *inner,
         fp->inner = inner;
         fp->cfg = *cfg;
         if (dir & FAULTDEV_RX)
-            rc = faultdev_dir_init(&fp->rx, &fp->stats.rx, cfg->seed);
+            rc = faultdev_dir_init(&fp->rx, &fp->stats.rx, cfg->seed,
+                                   netdev_frame_max(inner));
         if (rc == 0 && (dir & FAULTDEV_TX))
             rc = faultdev_dir_init(&fp->tx, &fp->stats.tx,
-                                   cfg->seed ^ FAULTDEV_TX_SALT);
+                                   cfg->seed ^ FAULTDEV_TX_SALT,
+                                   netdev_frame_max(inner));
         if (rc < 0) {
             free(fp->rx.mem);
             free(both);
@@ -441,7 +473,15 @@ struct netdev *faultdev_wrap(struct netdev *inner,
         *err = rc;
     if (rc < 0)
         return NULL;
-    both->dev = *inner;         /* name and MTU carry over */
+    both->dev = *inner;         /* name, MTU and capabilities carry over */
+    /* Faults on sent frames stand for a lossy wire, which sees the
+     * segments the kernel cuts a super-frame into, not the super-frame:
+     * one lost frame must not be 45 lost segments, and the kernel would
+     * make a super-frame's checksums after a corrupting bit flipped (no
+     * one could catch it). So with TX faults, TCP sends plain segments;
+     * super-frames received from the kernel still come through. */
+    if (fp_faults_tx(cfg))
+        both->dev.flags &= ~NETDEV_F_TSO4;
     both->dev.ops = &faultdev_ops;
     both->dev.priv = &both->priv;
     return &both->dev;

@@ -13,12 +13,19 @@
  *   dup      goes through twice; the copy is taken before corruption;
  *   corrupt  one random bit flipped in one random byte past the 14-byte
  *            Ethernet header (the header stays deliverable, so the IP/TCP/UDP
- *            checksums must catch it); PBUF_F_CSUM_VALID is cleared;
+ *            checksums must catch it); PBUF_F_CSUM_VALID is cleared, and a
+ *            partial checksum is finished first;
  *   reorder  held back and released right after the next frame that passes
  *            in the same direction, or FAULTDEV_REORDER_HOLD_MS after it
  *            would otherwise have been due, whichever comes first;
  *   delay    held delay_ms + a uniform 0..jitter_ms (so jitter alone
  *            reorders, as in netem).
+ *
+ * Super-frames (TAP offloads). Received ones take their fate whole, like
+ * any frame. With any fault on the TX direction the wrapper does not offer
+ * NETDEV_F_TSO4, so TCP sends plain segments and the faults fall on what a
+ * wire would carry (a lost super-frame would be dozens of segments lost at
+ * once, and the kernel would sum a corrupted one after the flip).
  *
  * Time. Netdev ops take no `now`, so the wrapper stamps frames with the last
  * `now` given to faultdev_poll() (0 before the first call). The event loop
@@ -28,9 +35,11 @@
  * not make the fd readable. A frame that needs no holding (nothing but loss
  * or dup at zero delay) passes at once without a copy.
  *
- * Memory. Held frames are copies in FAULTDEV_SLOTS slots of FAULTDEV_SLOT_CAP
- * bytes per affected direction, allocated at wrap time; nothing is allocated
- * per frame. When the slots are full the frame (or the duplicate) is dropped
+ * Memory. Held frames are copies in FAULTDEV_SLOTS slots per affected
+ * direction, each as large as the inner device's largest frame (at least
+ * FAULTDEV_SLOT_CAP; 64 KB super-frames with TAP offloads), allocated at
+ * wrap time; nothing is allocated per frame. A frame's pbuf flags and
+ * offload fields travel with it. When the slots are full the frame (or the duplicate) is dropped
  * and counted in queue_full; a frame longer than a slot that would need one is
  * dropped and counted in too_big. Closing drops what is still held.
  *
@@ -55,7 +64,7 @@
 #define FAULTDEV_BOTH (FAULTDEV_RX | FAULTDEV_TX)
 
 #define FAULTDEV_SLOTS 256u                 /* held frames per direction */
-#define FAULTDEV_SLOT_CAP PBUF_SMALL_CAP    /* largest frame that can be held */
+#define FAULTDEV_SLOT_CAP PBUF_SMALL_CAP    /* smallest slot (see Memory) */
 #define FAULTDEV_MAX_DELAY_MS 10000u        /* bound on delay_ms and jitter_ms */
 /* How long a reordered frame waits for a successor before it goes anyway:
  * long enough to land behind the rest of a burst, short next to any RTO. */

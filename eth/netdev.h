@@ -4,8 +4,16 @@
  * the Linux TAP device (eth/tap.c), the loopback device (eth/loopdev.c), an
  * in-memory pair for tests (eth/memdev.c), and wrappers that stack on any
  * netdev: pcap capture (eth/pcapdev.c), fault injection (eth/faultdev.c). A
- * frame travels in a struct pbuf, whose flags carry the small per-frame
- * metadata a device may add (PBUF_F_CSUM_VALID).
+ * frame travels in a struct pbuf, whose flags and offload fields carry the
+ * small per-frame metadata a device may add or read (PBUF_F_CSUM_VALID,
+ * PBUF_F_CSUM_PARTIAL, PBUF_F_GSO_TCPV4).
+ *
+ * Capabilities. flags says what a device does for the stack: NO_CSUM (it
+ * vouches for every checksum: lo), TSO4 (it takes TCP super-frames of up
+ * to gso_max bytes of IPv4 datagram with a partial checksum and cuts them
+ * into MTU-sized segments: the TAP with offloads). A device whose recv may
+ * return frames larger than the MTU (super-frames) says so in gso_max too:
+ * netdev_frame_max() is the buffer a receive needs.
  *
  * Most devices copy a frame out on send and into the caller's buffer on
  * recv. A device that can keep the stack's buffer instead (the loopback
@@ -22,6 +30,7 @@
 #include <stdint.h>
 
 #include "core/pbuf.h"
+#include "eth/eth_wire.h"
 
 #define NETDEV_NAMELEN 16
 
@@ -32,6 +41,9 @@
 #define NETDEV_F_NO_CSUM 0x2u   /* the device vouches for transport
                                    checksums (Linux's lo): none computed on
                                    output, none verified on input */
+#define NETDEV_F_TSO4 0x4u      /* sends PBUF_F_GSO_TCPV4 super-frames (with
+                                   PBUF_F_CSUM_PARTIAL) of up to gso_max
+                                   bytes of datagram, cut by the device */
 
 struct netdev;
 
@@ -60,7 +72,16 @@ struct netdev {
     uint32_t mtu;               /* largest IP datagram per frame (lo: 65,536,
                                    as on Linux, more than one can be) */
     uint32_t flags;             /* NETDEV_F_* */
+    uint32_t gso_max;           /* largest IPv4 datagram of a super-frame,
+                                   sent (TSO4) or received; 0: none */
 };
+
+/* The largest frame recv may return: the buffer a receive needs. */
+static inline size_t netdev_frame_max(const struct netdev *dev)
+{
+    uint32_t ip = dev->gso_max > dev->mtu ? dev->gso_max : dev->mtu;
+    return (size_t)ip + ETH_HLEN;
+}
 
 static inline int netdev_send(struct netdev *dev, const struct pbuf *pb)
 {

@@ -5,6 +5,7 @@
 
 #include "core/bytes.h"
 #include "ipv4/ipv4.h"
+#include "ipv4/ipv4_opt.h"
 
 #define ICMP_DESC(n, e, r, h) TS_CTR_DESC(struct icmp_stats, n, e, r, h)
 const struct ts_counter_desc icmp_counter_desc[] = { ICMP_COUNTERS(ICMP_DESC) };
@@ -16,17 +17,41 @@ void icmp_init(struct icmp_layer *icmp)
     icmp->tokens_milli = ICMP_RATE_BURST * 1000u;
 }
 
+/* The reply's options (RFC 1122 §3.2.2.6) from the request's header,
+ * which lies just before pb->data; *dst is where the reply goes. */
+static size_t icmp_echo_opts(const struct pbuf *pb, const struct ipv4_hdr *h,
+                             uint8_t *out, uint32_t *dst, uint64_t now)
+{
+    struct ipv4_opts o;
+    uint8_t bad;
+    const uint8_t *hdr = pb->data - h->hlen;
+    *dst = h->src;
+    if (h->hlen <= IPV4_HLEN || ipv4_opts_parse(hdr, h->hlen, &o, &bad) != IPV4_OPT_OK)
+        return 0;
+    uint32_t ts = (uint32_t)now | 0x80000000u;  /* not ms since midnight UT */
+    return ipv4_opts_echo(hdr, &o, h->dst, h->src, ts, out, dst);
+}
+
 /* Answer in place: the request's buffer becomes the reply, so the identifier,
- * sequence and payload are the request's own bytes (RFC 792). */
+ * sequence and payload are the request's own bytes (RFC 792). The options
+ * are taken out of the request's header before the reply's overwrites it. */
 static void icmp_echo_reply(struct ipv4_layer *ip, struct pbuf *pb,
                             const struct ipv4_hdr *h, const struct icmp_hdr *ih,
                             uint64_t now)
 {
+    uint8_t opts[IPV4_OPTS_MAX];
+    uint32_t dst;
+    size_t optlen = icmp_echo_opts(pb, h, opts, &dst, now);
     struct icmp_hdr reply = *ih;
     reply.type = ICMP_ECHO_REPLY;
     reply.code = 0;
     icmp_emit(&reply, pb->data, pb->len);
     ip->icmp.stats.tx_echo_replies++;
+    if (optlen) {
+        ip->icmp.stats.tx_echo_options++;
+        ipv4_output_opts(ip, pb, h->dst, dst, IPV4_PROTO_ICMP, opts, optlen, now);
+        return;
+    }
     ipv4_output(ip, pb, h->dst, h->src, IPV4_PROTO_ICMP, now);
 }
 
@@ -123,9 +148,11 @@ static int icmp_error_allowed(const struct ipv4_layer *ip, const uint8_t *orig,
     return 1;
 }
 
-void icmp_send_error(struct ipv4_layer *ip, const uint8_t *orig,
-                     size_t orig_len, int link_bcast, uint8_t type,
-                     uint8_t code, uint64_t now)
+/* An error about orig with the second header word's first half `rest`
+ * (the pointer of a Parameter Problem, else 0). */
+static void icmp_error(struct ipv4_layer *ip, const uint8_t *orig,
+                       size_t orig_len, int link_bcast, uint8_t type,
+                       uint8_t code, uint16_t rest, uint64_t now)
 {
     struct icmp_stats *st = &ip->icmp.stats;
     if (!icmp_error_allowed(ip, orig, orig_len, link_bcast)) {
@@ -146,10 +173,27 @@ void icmp_send_error(struct ipv4_layer *ip, const uint8_t *orig,
         return;
     }
     memcpy(pb->data + ICMP_HLEN, orig, quote);
-    struct icmp_hdr ih = { .type = type, .code = code };
+    struct icmp_hdr ih = { .type = type, .code = code, .id = rest };
     icmp_emit(&ih, pb->data, pb->len);
     st->tx_errors++;
+    if (type == ICMP_PARAM_PROBLEM)
+        st->tx_param_problems++;
     if (ts_ev_on(ip->ev))
         icmp_ev(ip, "icmp_sent", type, code, "dst", load_be32(orig + 12));
     ipv4_output(ip, pb, 0, load_be32(orig + 12), IPV4_PROTO_ICMP, now);
+}
+
+void icmp_send_error(struct ipv4_layer *ip, const uint8_t *orig,
+                     size_t orig_len, int link_bcast, uint8_t type,
+                     uint8_t code, uint64_t now)
+{
+    icmp_error(ip, orig, orig_len, link_bcast, type, code, 0, now);
+}
+
+void icmp_send_param_problem(struct ipv4_layer *ip, const uint8_t *orig,
+                             size_t orig_len, int link_bcast, uint8_t pointer,
+                             uint64_t now)
+{
+    icmp_error(ip, orig, orig_len, link_bcast, ICMP_PARAM_PROBLEM, 0,
+               (uint16_t)(pointer << 8), now);
 }

@@ -7,7 +7,15 @@
  * multicast datagram, a non-first fragment, or a datagram whose source is
  * not a unique host (RFC 1122 §3.2.2), and at most ICMP_RATE_BURST at once,
  * refilled at ICMP_RATE_PER_SEC (a token bucket, RFC 1812 §4.3.2.8).
- * Entry points: icmp_input, icmp_send_error, icmp_counter_desc.
+ * Parameter Problem (type 12 code 0, for malformed IP options) goes the
+ * same way with its pointer. An echo request with Record Route, Timestamp
+ * or a completed source route is answered with those options reflected
+ * (RFC 1122 §3.2.2.6; ipv4_opts_echo): our address and timestamp added
+ * where there is room, the source route reversed into the return route.
+ * The timestamp is the stack's millisecond clock with the high-order bit
+ * set, RFC 791's mark for "not milliseconds since midnight UT".
+ * Entry points: icmp_input, icmp_send_error, icmp_send_param_problem,
+ * icmp_counter_desc.
  */
 #ifndef TS_IPV4_ICMP_H
 #define TS_IPV4_ICMP_H
@@ -35,6 +43,8 @@
     X(rx_other, NULL, NULL, "other types received and ignored") \
     X(tx_echo_replies, NULL, NULL, "echo replies sent") \
     X(tx_errors, NULL, NULL, "error messages sent") \
+    X(tx_param_problems, NULL, NULL, "of which parameter problems (malformed IP options)") \
+    X(tx_echo_options, NULL, NULL, "echo replies sent with reflected IP options (RFC 1122 3.2.2.6)") \
     X(drop_truncated, "drop", "792", "dropped: shorter than the 8-byte ICMP header") \
     X(drop_bad_cksum, "drop", "792", "dropped: ICMP checksum does not verify") \
     X(drop_broadcast_echo, "drop", "1122 3.2.2.6", "ignored: echo request sent to a broadcast address") \
@@ -72,5 +82,10 @@ void icmp_input(void *ctx, struct pbuf *pb, const struct ipv4_hdr *h,
 void icmp_send_error(struct ipv4_layer *ip, const uint8_t *orig,
                      size_t orig_len, int link_bcast, uint8_t type,
                      uint8_t code, uint64_t now);
+/* Parameter Problem (type 12, code 0) about that datagram, pointer the
+ * offset of the octet at fault in its header; the same rules. */
+void icmp_send_param_problem(struct ipv4_layer *ip, const uint8_t *orig,
+                             size_t orig_len, int link_bcast, uint8_t pointer,
+                             uint64_t now);
 
 #endif

@@ -2,7 +2,8 @@
  *
  * Input order follows RFC 1122 §3.2.1: header validity (ipv4_wire), source
  * and destination sanity for the interface it came by, destination is us,
- * reassembly, then the protocol handler. Output asks ipv4_route.c for the
+ * options (checked before reassembly, RFC 1122 §3.2.1.8), reassembly, then
+ * the protocol handler. Output asks ipv4_route.c for the
  * interface, sends whole datagrams in place (the caller's buffer already
  * has headroom for our header) and copies only when it must fragment. A
  * datagram for ourselves goes out of the loopback interface like any other
@@ -16,6 +17,7 @@
 
 #include "core/addr.h"
 #include "core/bytes.h"
+#include "ipv4/ipv4_opt.h"
 
 /* The printed table: the layer's own counters around reassembly's. */
 #define IPV4_C(n, e, r, h) { #n, offsetof(struct ipv4_layer, stats.n), h, e, r },
@@ -186,6 +188,36 @@ static int ipv4_input_addrs_ok(struct ipv4_layer *ip, const struct ipv4_if *ifp,
     return 1;
 }
 
+/* Options of a datagram for us (pb->data at its header). Malformed ones
+ * are counted and answered with ICMP Parameter Problem, pointer at the
+ * octet at fault (RFC 1122 §3.2.2.5); an unfinished source route would
+ * need us to forward it, which a host does not (§3.3.5): counted, dropped.
+ * 1 to go on, 0 to drop. */
+static int ipv4_input_opts_ok(struct ipv4_layer *ip, const struct pbuf *pb,
+                              const struct ipv4_hdr *h, uint64_t now)
+{
+    struct ipv4_opts o;
+    uint8_t bad;
+    ip->stats.rx_options++;
+    int rc = ipv4_opts_parse(pb->data, h->hlen, &o, &bad);
+    if (rc != IPV4_OPT_OK) {
+        switch (rc) {
+        case IPV4_OPT_ERR_RR: IPV4_COUNT(ip, drop_opt_bad_rr); break;
+        case IPV4_OPT_ERR_SRR: IPV4_COUNT(ip, drop_opt_bad_srr); break;
+        case IPV4_OPT_ERR_TS: IPV4_COUNT(ip, drop_opt_bad_ts); break;
+        default: IPV4_COUNT(ip, drop_opt_bad_len); break;
+        }
+        icmp_send_param_problem(ip, pb->data, pb->len,
+                                (pb->flags & PBUF_F_LINK_BCAST) != 0, bad, now);
+        return 0;
+    }
+    if (o.srr && !o.srr_done) {
+        IPV4_COUNT(ip, drop_srcroute);
+        return 0;
+    }
+    return 1;
+}
+
 void ipv4_input(void *ctx, struct pbuf *pb, const struct eth_hdr *eh,
                 uint64_t now)
 {
@@ -202,6 +234,8 @@ void ipv4_input(void *ctx, struct pbuf *pb, const struct eth_hdr *eh,
     if (eth_is_broadcast(eh->dst))
         pb->flags |= PBUF_F_LINK_BCAST;
     if (!ipv4_input_addrs_ok(ip, ifp, &h))
+        goto drop;
+    if (h.hlen > IPV4_HLEN && !ipv4_input_opts_ok(ip, pb, &h, now))
         goto drop;
     if (ipv4_is_fragment(&h)) {
         struct ipv4_hdr whole;
@@ -226,12 +260,19 @@ drop:
     pbuf_free(pb);
 }
 
-/* Prepend a header to pb (payload at pb->data) and send it by rt. */
+/* Options for one datagram or fragment (len a multiple of 4, <= 40). */
+struct ipv4_optbuf {
+    const uint8_t *opts;
+    size_t len;
+};
+
+/* Prepend a header (with options o) to pb (payload at pb->data) and send
+ * it by rt. */
 static int ipv4_send_one(struct ipv4_layer *ip, struct pbuf *pb,
-                         const struct ipv4_hdr *h, const struct ipv4_route *rt,
-                         uint64_t now)
+                         const struct ipv4_hdr *h, struct ipv4_optbuf o,
+                         const struct ipv4_route *rt, uint64_t now)
 {
-    uint8_t *p = pbuf_push(pb, IPV4_HLEN);
+    uint8_t *p = pbuf_push(pb, IPV4_HLEN + o.len);
     if (!p) {
         IPV4_COUNT(ip, tx_no_buffer);
         pbuf_free(pb);
@@ -239,7 +280,8 @@ static int ipv4_send_one(struct ipv4_layer *ip, struct pbuf *pb,
     }
     struct ipv4_hdr out = *h;
     out.total_len = (uint16_t)pb->len;
-    ipv4_emit(&out, p);
+    out.hlen = (uint8_t)(IPV4_HLEN + o.len);
+    ipv4_emit_opts(&out, o.opts, o.len, p);
     ip->stats.tx_packets++;
     struct eth_layer *eth = rt->ifp->eth;
     if (rt->ifp->flags & NETDEV_F_LOOPBACK) {
@@ -252,15 +294,21 @@ static int ipv4_send_one(struct ipv4_layer *ip, struct pbuf *pb,
 }
 
 /* RFC 791 fragmentation: every fragment but the last carries a multiple of
- * 8 bytes; each is a fresh buffer, since headers must sit between pieces. */
+ * 8 bytes; each is a fresh buffer, since headers must sit between pieces.
+ * The first fragment carries every option, the others only those with the
+ * copy flag (§3.2), so their share of the MTU can differ. */
 static int ipv4_fragment(struct ipv4_layer *ip, struct pbuf *pb,
-                         struct ipv4_hdr *h, const struct ipv4_route *rt,
-                         uint64_t now)
+                         struct ipv4_hdr *h, struct ipv4_optbuf o,
+                         const struct ipv4_route *rt, uint64_t now)
 {
-    size_t chunk = ((size_t)rt->ifp->mtu - IPV4_HLEN) & ~(size_t)7;
+    uint8_t copied[IPV4_OPTS_MAX];
+    struct ipv4_optbuf later = { copied, ipv4_opts_copied(o.opts, o.len, copied) };
     int rc = 0;
-    for (size_t off = 0; off < pb->len && rc == 0; off += chunk) {
-        size_t n = pb->len - off < chunk ? pb->len - off : chunk;
+    size_t n;
+    for (size_t off = 0; off < pb->len && rc == 0; off += n) {
+        struct ipv4_optbuf fo = off == 0 ? o : later;
+        size_t chunk = ((size_t)rt->ifp->mtu - IPV4_HLEN - fo.len) & ~(size_t)7;
+        n = pb->len - off < chunk ? pb->len - off : chunk;
         struct pbuf *f = pbuf_alloc(ip->pool, PBUF_HEADROOM, n);
         if (!f) {
             IPV4_COUNT(ip, tx_no_buffer);
@@ -270,10 +318,28 @@ static int ipv4_fragment(struct ipv4_layer *ip, struct pbuf *pb,
         memcpy(f->data, pb->data + off, n);
         h->frag = (uint16_t)((off / 8) | (off + n < pb->len ? IPV4_MF : 0));
         ip->stats.tx_fragments++;
-        rc = ipv4_send_one(ip, f, h, rt, now);
+        rc = ipv4_send_one(ip, f, h, fo, rt, now);
     }
     pbuf_free(pb);
     return rc;
+}
+
+/* A TCP super-frame: the device cuts it into MTU-sized segments, each
+ * with the next IP ID (as Linux's GSO does), so those IDs are taken here.
+ * Only a device that said it can (NETDEV_F_TSO4) gets one. */
+static int ipv4_output_gso(struct ipv4_layer *ip, struct pbuf *pb,
+                           const struct ipv4_hdr *h,
+                           const struct ipv4_route *rt, uint64_t now)
+{
+    if (!(rt->ifp->flags & NETDEV_F_TSO4) ||
+        IPV4_HLEN + pb->len > rt->ifp->gso_max || pb->off.gso_segs == 0) {
+        IPV4_COUNT(ip, tx_too_big);
+        pbuf_free(pb);
+        return -EMSGSIZE;
+    }
+    ip->next_id = (uint16_t)(ip->next_id + pb->off.gso_segs - 1);
+    struct ipv4_optbuf none = { NULL, 0 };    /* TCP sends no IP options */
+    return ipv4_send_one(ip, pb, h, none, rt, now);
 }
 
 int ipv4_output(struct ipv4_layer *ip, struct pbuf *pb, uint32_t src,
@@ -282,9 +348,10 @@ int ipv4_output(struct ipv4_layer *ip, struct pbuf *pb, uint32_t src,
     return ipv4_output_tt(ip, pb, src, dst, proto, 0, 0, now);
 }
 
-int ipv4_output_tt(struct ipv4_layer *ip, struct pbuf *pb, uint32_t src,
-                   uint32_t dst, uint8_t proto, uint8_t ttl, uint8_t tos,
-                   uint64_t now)
+static int ipv4_output_hdr(struct ipv4_layer *ip, struct pbuf *pb,
+                           uint32_t src, uint32_t dst, uint8_t proto,
+                           uint8_t ttl, uint8_t tos, struct ipv4_optbuf o,
+                           uint64_t now)
 {
     struct ipv4_route rt;
     int rc = ipv4_route_lookup(ip, dst, src, &rt);
@@ -296,7 +363,7 @@ int ipv4_output_tt(struct ipv4_layer *ip, struct pbuf *pb, uint32_t src,
         pbuf_free(pb);
         return rc;
     }
-    if (pb->len > IPV4_MAX_LEN - IPV4_HLEN) {
+    if (pb->len > IPV4_MAX_LEN - IPV4_HLEN - o.len) {
         IPV4_COUNT(ip, tx_too_big);
         pbuf_free(pb);
         return -EMSGSIZE;
@@ -306,9 +373,31 @@ int ipv4_output_tt(struct ipv4_layer *ip, struct pbuf *pb, uint32_t src,
         .ttl = ttl ? ttl : IPV4_DEFAULT_TTL,
         .proto = proto, .src = rt.src, .dst = rt.dst,
     };
-    if (IPV4_HLEN + pb->len <= rt.ifp->mtu)
-        return ipv4_send_one(ip, pb, &h, &rt, now);
-    return ipv4_fragment(ip, pb, &h, &rt, now);
+    if ((pb->flags & PBUF_F_GSO_TCPV4) && o.len == 0)
+        return ipv4_output_gso(ip, pb, &h, &rt, now);
+    if (IPV4_HLEN + o.len + pb->len <= rt.ifp->mtu)
+        return ipv4_send_one(ip, pb, &h, o, &rt, now);
+    return ipv4_fragment(ip, pb, &h, o, &rt, now);
+}
+
+int ipv4_output_tt(struct ipv4_layer *ip, struct pbuf *pb, uint32_t src,
+                   uint32_t dst, uint8_t proto, uint8_t ttl, uint8_t tos,
+                   uint64_t now)
+{
+    struct ipv4_optbuf none = { NULL, 0 };
+    return ipv4_output_hdr(ip, pb, src, dst, proto, ttl, tos, none, now);
+}
+
+int ipv4_output_opts(struct ipv4_layer *ip, struct pbuf *pb, uint32_t src,
+                     uint32_t dst, uint8_t proto, const uint8_t *opts,
+                     size_t optlen, uint64_t now)
+{
+    if (optlen % 4 != 0 || optlen > IPV4_OPTS_MAX) {
+        pbuf_free(pb);
+        return -EINVAL;
+    }
+    struct ipv4_optbuf o = { opts, optlen };
+    return ipv4_output_hdr(ip, pb, src, dst, proto, 0, 0, o, now);
 }
 
 void ipv4_poll(struct ipv4_layer *ip, uint64_t now)

@@ -25,11 +25,18 @@
  * never on a wire); datagrams for another address (we do not forward).
  * Fragments go through ipv4_reass; whole datagrams go to the handler
  * registered for their protocol (ICMP is built in), or draw ICMP protocol
- * unreachable. Output fills the header (TTL 64), fragments what exceeds the
+ * unreachable. A datagram with options has them checked (ipv4_opt.c) before
+ * reassembly, as RFC 1122 §3.2.1.8 says: malformed options are counted by
+ * reason and answered with ICMP Parameter Problem pointing at the bad
+ * octet (RFC 1122 §3.2.2.5, rate-limited and suppressed like every ICMP
+ * error); a source route not yet completed is counted and dropped (we are
+ * a host and do not forward, §3.3.5); a completed one has reached us, its
+ * final destination, and is accepted. Output fills the header (TTL 64), fragments what exceeds the
  * interface's MTU, and refuses a 127/8 source toward a wire.
  *
  * Entry points: ipv4_init, ipv4_destroy, ipv4_add_if, ipv4_register,
- * ipv4_input, ipv4_output, ipv4_output_tt, ipv4_route_lookup,
+ * ipv4_input, ipv4_output, ipv4_output_tt, ipv4_output_opts,
+ * ipv4_route_lookup,
  * ipv4_route_mtu, ipv4_is_local, ipv4_is_broadcast, ipv4_is_martian,
  * ipv4_poll, ipv4_next_deadline, ipv4_counter_desc.
  */
@@ -80,7 +87,13 @@ typedef void (*ipv4_rx_fn)(void *ctx, struct pbuf *pb, const struct ipv4_hdr *h,
     X(drop_martian_src, "drop", "1122 3.2.1.3", "dropped: source 0/8, 127/8, multicast, class E, broadcast or ours") \
     X(drop_martian_dst, "drop", "1122 3.2.1.3", "dropped: destination 127/8 arrived on a wire") \
     X(drop_not_for_us, "drop", "1122 3.3.4", "dropped: destination not our address (we do not forward)") \
-    X(drop_unknown_proto, "drop", "1122 3.2.2.1", "dropped: no handler for the protocol (ICMP unreachable)")
+    X(drop_unknown_proto, "drop", "1122 3.2.2.1", "dropped: no handler for the protocol (ICMP unreachable)") \
+    X(rx_options, NULL, NULL, "datagrams received with options (checked, RFC 791)") \
+    X(drop_opt_bad_len, "drop", "791 3.1", "dropped: option length < 2 or past the header (parameter problem)") \
+    X(drop_opt_bad_rr, "drop", "791 3.1", "dropped: Record Route length or pointer out of range, or repeated") \
+    X(drop_opt_bad_srr, "drop", "791 3.1", "dropped: source route length or pointer out of range, or two") \
+    X(drop_opt_bad_ts, "drop", "791 3.1", "dropped: Timestamp length, pointer or flag out of range, or repeated") \
+    X(drop_srcroute, "drop", "1122 3.3.5", "dropped: source route not completed (a host does not forward)")
 #define IPV4_COUNTERS_TX(X) \
     X(tx_packets, NULL, NULL, "datagrams sent") \
     X(tx_local, NULL, NULL, "datagrams sent by the loopback interface (to ourselves)") \
@@ -88,7 +101,7 @@ typedef void (*ipv4_rx_fn)(void *ctx, struct pbuf *pb, const struct ipv4_hdr *h,
     X(tx_no_route, "drop", NULL, "not sent: destination off-link and no gateway") \
     X(tx_bad_src, "drop", NULL, "not sent: source not ours, or 127/8 toward a wire") \
     X(tx_no_buffer, "drop", NULL, "not sent: buffer pool empty") \
-    X(tx_too_big, "drop", NULL, "not sent: larger than 65,535 bytes")
+    X(tx_too_big, "drop", NULL, "not sent: larger than 65,535 bytes, or a super-frame the device cannot cut")
 #define IPV4_COUNTERS(X) IPV4_COUNTERS_RX(X) IPV4_COUNTERS_TX(X)
 
 struct ipv4_stats { IPV4_COUNTERS(TS_CTR_FIELD) };
@@ -121,6 +134,7 @@ struct ipv4_if {
     uint8_t prefix;
     uint32_t mtu;               /* largest datagram per frame */
     uint32_t flags;             /* the netdev's NETDEV_F_* capabilities */
+    uint32_t gso_max;           /* the netdev's: largest super-frame datagram */
     struct eth_layer *eth;      /* framing, the device, its counters */
     struct arp_layer *arp;      /* neighbour resolution; NULL on loopback */
     struct ipv4_layer *ip;      /* back to the layer (ipv4_input's ctx) */
@@ -185,6 +199,12 @@ int ipv4_output(struct ipv4_layer *ip, struct pbuf *pb, uint32_t src,
 int ipv4_output_tt(struct ipv4_layer *ip, struct pbuf *pb, uint32_t src,
                    uint32_t dst, uint8_t proto, uint8_t ttl, uint8_t tos,
                    uint64_t now);
+/* The same with options (optlen bytes, a multiple of 4, at most 40) in
+ * the header: all of them in the first fragment, only those whose copy
+ * flag is set in the others. -EINVAL for a bad optlen. */
+int ipv4_output_opts(struct ipv4_layer *ip, struct pbuf *pb, uint32_t src,
+                     uint32_t dst, uint8_t proto, const uint8_t *opts,
+                     size_t optlen, uint64_t now);
 /* Reassembly time-outs due by now. */
 void ipv4_poll(struct ipv4_layer *ip, uint64_t now);
 uint64_t ipv4_next_deadline(const struct ipv4_layer *ip);

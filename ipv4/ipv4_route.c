@@ -32,6 +32,7 @@ struct ipv4_if *ipv4_add_if(struct ipv4_layer *ip, struct eth_layer *eth,
      * fragment could not hold 8 bytes of data and fragmenting never ends. */
     ifp->mtu = mtu < IPV4_MIN_MTU ? IPV4_MIN_MTU : mtu;
     ifp->flags = eth->dev->flags;
+    ifp->gso_max = eth->dev->gso_max;
     ifp->eth = eth;
     ifp->arp = arp;
     ifp->ip = ip;

@@ -1,6 +1,8 @@
 /* ipv4/ipv4_wire.c - the 20..60-byte IPv4 header. */
 #include "ipv4/ipv4_wire.h"
 
+#include <string.h>
+
 #include "core/bytes.h"
 #include "core/cksum.h"
 
@@ -43,4 +45,16 @@ void ipv4_emit(const struct ipv4_hdr *h, uint8_t *b)
     store_be32(b + 12, h->src);
     store_be32(b + 16, h->dst);
     store_be16(b + 10, inet_cksum(b, IPV4_HLEN));
+}
+
+void ipv4_emit_opts(const struct ipv4_hdr *h, const uint8_t *opts,
+                    size_t optlen, uint8_t *b)
+{
+    ipv4_emit(h, b);
+    if (optlen == 0 || optlen % 4 != 0 || optlen > IPV4_HLEN_MAX - IPV4_HLEN)
+        return;
+    b[0] = (uint8_t)(0x40 | (IPV4_HLEN + optlen) / 4);
+    memcpy(b + IPV4_HLEN, opts, optlen);
+    store_be16(b + 10, 0);
+    store_be16(b + 10, inet_cksum(b, IPV4_HLEN + optlen));
 }

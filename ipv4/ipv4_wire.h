@@ -3,10 +3,9 @@
  * ipv4_parse() checks, in this order and before reading anything it does not
  * yet know to be there: 20 bytes present, version 4, IHL >= 5 and IHL*4 <=
  * bytes received, total length >= IHL*4 and <= bytes received, header
- * checksum. Options are not interpreted (a host may ignore them); their bytes
- * are only skipped. Anything beyond total length (Ethernet padding) is not
+ * checksum. Options are not interpreted here: ipv4_opt.c checks them. Anything beyond total length (Ethernet padding) is not
  * part of the datagram: the caller trims to h->total_len.
- * Entry points: ipv4_parse, ipv4_emit, ipv4_is_fragment.
+ * Entry points: ipv4_parse, ipv4_emit, ipv4_emit_opts, ipv4_is_fragment.
  */
 #ifndef TS_IPV4_IPV4_WIRE_H
 #define TS_IPV4_IPV4_WIRE_H
@@ -51,6 +50,10 @@ int ipv4_parse(const uint8_t *buf, size_t len, struct ipv4_hdr *h);
 
 /* Write a 20-byte header (h->hlen is taken as 20) with its checksum. */
 void ipv4_emit(const struct ipv4_hdr *h, uint8_t *buf);
+/* The same with optlen bytes of options after it (a multiple of 4, at most
+ * 40: IHL follows; anything else is left out), checksum over all of it. */
+void ipv4_emit_opts(const struct ipv4_hdr *h, const uint8_t *opts,
+                    size_t optlen, uint8_t *buf);
 
 static inline int ipv4_is_fragment(const struct ipv4_hdr *h)
 {

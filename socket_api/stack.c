@@ -12,6 +12,7 @@
 #include "core/clock.h"
 #include "eth/loopdev.h"
 #include "eth/pcapdev.h"
+#include "eth/tap.h"
 #include "socket_api/ts_trace.h"
 
 #define STACK_C(f, h) TS_COUNTER(struct stack_stats, f, h)
@@ -149,35 +150,76 @@ void stack_input(struct stack *s, struct pbuf *pb, uint64_t now)
         ts_ev_step(&s->ev, 0);
 }
 
-/* Up to budget frames from the device (the TAP): the number, or -errno. */
+/* A frame read into a large buffer that fits a small one moves there, so
+ * that what the layers keep (a UDP datagram in a socket's queue) holds a
+ * small buffer and the large one serves the next read; super-frames stay
+ * where the device put them. The small copy, or NULL to keep big. */
+static struct pbuf *stack_rx_shrink(struct stack *s, struct pbuf *big)
+{
+    if (big->cap == PBUF_SMALL_CAP ||
+        pbuf_headroom(big) + big->len > PBUF_SMALL_CAP)
+        return NULL;
+    struct pbuf *pb = pbuf_alloc(&s->pool, pbuf_headroom(big), big->len);
+    if (pb && pb->cap != PBUF_SMALL_CAP) {
+        pbuf_free(pb);          /* no small one free: keep the large */
+        return NULL;
+    }
+    if (pb) {
+        memcpy(pb->data, big->data, big->len);
+        pb->flags = big->flags;
+        pb->off = big->off;     /* same headroom: offsets hold */
+        pb->frame = big->frame; /* the capture's number goes along */
+    }
+    return pb;
+}
+
+/* Up to budget frames from the device (the TAP): the number, or -errno.
+ * Each buffer has room for the largest frame the device returns (a 64 KB
+ * super-frame with offloads on), so a frame is read once, in place. */
 static int stack_rx_dev(struct stack *s, unsigned budget, uint64_t now)
 {
-    /* Room for the largest frame the MTU allows, past the headroom. */
-    size_t frame = (size_t)s->cfg.ip.mtu + ETH_HLEN;
+    size_t frame = netdev_frame_max(s->dev);
+    struct pbuf *spare = NULL;
     unsigned n = 0;
+    int rc = 0;
     while (n < budget) {
-        struct pbuf *pb = pbuf_alloc(&s->pool, PBUF_HEADROOM, frame);
+        struct pbuf *pb = spare ? spare : pbuf_alloc(&s->pool, PBUF_HEADROOM, frame);
+        spare = NULL;
         if (!pb) {
             s->stats.rx_no_buffer++;
             break;
         }
+        pb->data = pb->base + PBUF_HEADROOM;
         pb->len = 0;
-        int rc = netdev_recv(s->dev, pb);
+        pb->flags = 0;
+        pb->frame = 0;
+        rc = netdev_recv(s->dev, pb);
         if (rc <= 0) {
             pbuf_free(pb);
             if (rc < 0)
                 s->stats.rx_dev_error++;
-            return rc < 0 && n == 0 ? rc : (int)n;
+            break;
+        }
+        struct pbuf *small = stack_rx_shrink(s, pb);
+        if (small) {
+            spare = pb;
+            pb = small;
         }
         n++;
         stack_input(s, pb, now);
     }
-    return (int)n;
+    pbuf_free(spare);
+    return rc < 0 && n == 0 ? rc : (int)n;
 }
 
+/* The device's frames are one batch for TCP: what they call for (ACKs,
+ * data the ACKs let go) is sent once the batch is in, one ACK per
+ * connection for all its segments (tcp_batch_begin). */
 int stack_rx(struct stack *s, unsigned budget, uint64_t now)
 {
+    tcp_batch_begin(&s->tcp);
     int n = stack_rx_dev(s, budget, now);
+    tcp_batch_end(&s->tcp);
     unsigned local = stack_rx_lo(s, budget, now);
     return n < 0 ? n : n + (int)local;
 }
@@ -222,6 +264,8 @@ void stack_counters_walk(const struct stack *s, stack_counters_fn fn,
                          void *ctx)
 {
     fn(ctx, "eth", eth_counter_desc, eth_counter_count, &s->eth.stats, 0);
+    if (s->tap)
+        fn(ctx, "tap", tap_counter_desc, tap_counter_count, tap_stats(s->tap), 0);
     fn(ctx, "lo", eth_counter_desc, eth_counter_count, &s->lo_eth.stats, 0);
     fn(ctx, "lo", loopdev_counter_desc, loopdev_counter_count,
        loopdev_stats(s->lo_raw), 1);

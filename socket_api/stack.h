@@ -70,6 +70,8 @@ struct stack {
     struct netdev *dev;
     struct netdev *lo_dev;      /* the loopback device (perhaps captured) */
     struct netdev *lo_raw;      /* the loopdev itself, under any wrapper */
+    struct netdev *tap;         /* the TAP under any wrapper (its counters),
+                                   or NULL: set by the caller after init */
     struct pbuf_pool pool;
     struct ts_log log;
     struct ts_rand rand;

@@ -85,15 +85,24 @@ struct ts_stack_config {
                                    with "A.B.C.D/N", or NULL */
     const char *mac;            /* "xx:xx:..", NULL: 02:00 + address */
     unsigned mtu;               /* 1500 */
+    int no_offload;             /* 1: open the TAP plain, without the
+                                   virtio-net header, partial checksums and
+                                   TCP super-frames (on by default) */
     const char *pcap;           /* capture file, or NULL */
     const char *pcap_lo;        /* capture of the loopback interface (the
                                    stack talking to itself), or NULL */
     int log_level;              /* 0 errors .. 3 debug (1) */
     FILE *log;                  /* NULL: stderr */
     unsigned max_sockets;       /* 1024 */
+    unsigned max_conns;         /* TCP connections in the table, TIME-WAIT
+                                   included; 0: 4096 (each idle one costs
+                                   about 1 KiB, its rings come with data) */
     uint32_t sndbuf, rcvbuf;    /* TCP default buffer sizes (256 KiB) */
     uint64_t seed;              /* 0: random; else a fixed seed for tests,
                                    which also fixes the ISN secret */
+    const char *congestion;     /* TCP congestion control of new sockets:
+                                   "cubic" (NULL: the default) or "reno";
+                                   TCP_CONGESTION changes one socket's */
     /* Fault injection, a seeded netem between the device and the capture
      * (so the capture shows what the stack sent and what it received after
      * the faults). On when any rate, delay or jitter is non-zero. */
@@ -128,8 +137,9 @@ TS_API struct ts_stack *ts_stack_open(const struct ts_stack_config *cfg);
  * inside (or about to enter) a ts_* call on this stack: stop and join your
  * threads first (ts_server_stop does so for a server). */
 TS_API void ts_stack_close(struct ts_stack *st);
-/* Print every layer's counters, like `netstat -s`: the sections eth, arp,
- * ipv4, icmp, tcp, udp, pbuf, stack, and faults when faults are injected. */
+/* Print every layer's counters, like `netstat -s`: the sections eth, tap
+ * (on a TAP: its offloads), arp, ipv4, icmp, tcp, udp, pbuf, stack, and
+ * faults when faults are injected. */
 TS_API void ts_stack_counters(struct ts_stack *st, FILE *out);
 /* The name of the device the stack runs on ("tap0"). */
 TS_API const char *ts_stack_ifname(const struct ts_stack *st);

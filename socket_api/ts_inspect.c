@@ -44,9 +44,9 @@ static void ts_inspect_conn(const struct tcp_conn *c, FILE *out, uint64_t now)
     fprintf(out, "tcp\tstate=%s\tlocal=%s\tpeer=%s\trecvq=%u\tsendq=%u",
             tcp_state_name(ci.state), ts_ap(l, la, lp), ts_ap(r, ra, rp),
             ci.rcv_queued, ci.snd_queued);
-    fprintf(out, "\trtt_us=%u\trttvar_us=%u\trto_ms=%u\tmss=%u\tcwnd=%u"
+    fprintf(out, "\tcc=%s\trtt_us=%u\trttvar_us=%u\trto_ms=%u\tmss=%u\tcwnd=%u"
             "\tssthresh=%u\tsnd_wnd=%u\trcv_wnd=%u\tin_flight=%u",
-            ci.rtt_us, ci.rttvar_us, ci.rto_us / 1000, ci.mss, ci.cwnd,
+            ci.cc, ci.rtt_us, ci.rttvar_us, ci.rto_us / 1000, ci.mss, ci.cwnd,
             ci.ssthresh, ci.snd_wnd, ci.rcv_wnd, ci.in_flight);
     fprintf(out, "\tbytes_sent=%" PRIu64 "\tbytes_received=%" PRIu64
             "\tretrans=%u\tsack_blocks=%u\tooo_ranges=%u\tsack=%d\twscale=%d",

@@ -49,6 +49,7 @@ struct ts_sock {
     uint32_t ka_idle, ka_intvl; /* TCP_KEEPIDLE/INTVL in s, 0: the default */
     unsigned ka_cnt;            /* TCP_KEEPCNT, 0: the default */
     uint8_t ttl, tos;           /* IP_TTL (0: 64), IP_TOS */
+    const struct tcp_cc_ops *cc; /* TCP_CONGESTION, NULL: the stack's */
     int shut_rd, connecting;
     int linger_on, linger_s;
     uint32_t sndbuf, rcvbuf;    /* 0: the stack's default */
@@ -87,6 +88,7 @@ struct ts_stack {
     struct ts_sock *socks;
     pthread_cond_t *conds;      /* one per slot, never copied or moved */
     unsigned nsocks;
+    unsigned free_lo;           /* every slot below is in use (ts_slot) */
 };
 
 /* Take back in what the stack sent to itself (lo), a bounded amount; when

@@ -9,6 +9,7 @@
  */
 #include "socket_api/ts_internal.h"
 #include "socket_api/ts_tcpinfo.h"
+#include "tcp/tcp_cc.h"
 
 #include <errno.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #define TS_TCP_KEEPIDLE 4
 #define TS_TCP_KEEPINTVL 5
 #define TS_TCP_KEEPCNT 6
+#define TS_TCP_CONGESTION 13
 #define TS_IP_TOS 1
 #define TS_IP_TTL 2
 
@@ -95,6 +97,8 @@ void ts_opts_apply(struct ts_sock *s)
         tcp_set_keepalive_params(s->c, s->ka_idle * 1000u, s->ka_intvl * 1000u,
                                  s->ka_cnt);
         tcp_set_ip_opts(s->c, s->ttl, s->tos);
+        if (s->cc)
+            tcp_cc_set(s->c, s->cc);
     } else if (s->kind == TS_UDP) {
         udp_set_ip_opts(s->u, s->ttl, s->tos);
     }
@@ -141,12 +145,35 @@ static int ts_set_ip(struct ts_sock *s, int name, int v)
     return 0;
 }
 
+/* TCP_CONGESTION takes a name, as Linux's: at most 15 characters are
+ * read, an unknown name is ENOENT. A listener passes it on to the
+ * connections it accepts. */
+static int ts_set_congestion(struct ts_sock *s, const void *val, socklen_t len)
+{
+    char name[TCP_CC_NAME_MAX];
+    if (!val || len < 1)
+        return -EINVAL;
+    size_t n = (size_t)len < sizeof name - 1 ? (size_t)len : sizeof name - 1;
+    memcpy(name, val, n);
+    name[n] = '\0';
+    const struct tcp_cc_ops *ops = tcp_cc_find(name);
+    if (!ops)
+        return -ENOENT;
+    s->cc = ops;
+    if (s->kind == TS_LISTEN)
+        tcp_listener_set_cc(s->l, ops);
+    ts_opts_apply(s);
+    return 0;
+}
+
 int ts_setsockopt_locked(struct ts_sock *s, int level, int name,
                          const void *val, socklen_t len)
 {
     int v;
     if (level == SOL_SOCKET)
         return ts_set_sol_socket(s, name, val, len);
+    if (level == IPPROTO_TCP && name == TS_TCP_CONGESTION && s->type == SOCK_STREAM)
+        return ts_set_congestion(s, val, len);
     if (level != IPPROTO_IP && (level != IPPROTO_TCP || s->type != SOCK_STREAM))
         return -ENOPROTOOPT;
     if (ts_get_int(val, len, &v) < 0)
@@ -241,6 +268,7 @@ static int ts_get_tcp_info(struct ts_sock *s, void *val, socklen_t *len)
             .retransmits = (uint8_t)ci.retries, .probes = (uint8_t)ci.probes,
             .snd_ws = ci.snd_ws, .rcv_ws = ci.rcv_ws,
             .sack = (uint8_t)ci.sack, .wscale = (uint8_t)ci.wscale,
+            .ca_state = ci.ca_state,
             .rto = ci.rto_us, .ato = ci.ato_us, .rtt = ci.rtt_us,
             .rttvar = ci.rttvar_us, .mss = ci.mss, .cwnd = ci.cwnd,
             .ssthresh = ci.ssthresh, .rcv_space = ci.rcv_wnd,
@@ -248,6 +276,22 @@ static int ts_get_tcp_info(struct ts_sock *s, void *val, socklen_t *len)
         };
     }
     return ts_tcpinfo_put(&src, val, len);
+}
+
+/* Linux copies min(len, 16) bytes of the zero-padded name, no error for
+ * a short buffer. */
+static int ts_get_congestion(struct ts_sock *s, void *val, socklen_t *len)
+{
+    const struct tcp_cc_ops *ops = s->cc ? s->cc : s->st->s.tcp.cfg.cc;
+    char name[TCP_CC_NAME_MAX] = { 0 };
+    if (!val || !len)
+        return -EINVAL;
+    if (s->kind == TS_CONN)
+        strncpy(name, tcp_cc_name(s->c), sizeof name - 1);
+    else
+        strncpy(name, (ops ? ops : TCP_CC_DEFAULT)->name, sizeof name - 1);
+    socklen_t want = *len < (socklen_t)sizeof name ? *len : (socklen_t)sizeof name;
+    return ts_put(val, len, name, want);
 }
 
 int ts_getsockopt_locked(struct ts_sock *s, int level, int name,
@@ -265,6 +309,8 @@ int ts_getsockopt_locked(struct ts_sock *s, int level, int name,
     }
     if (level == IPPROTO_TCP && name == TS_TCP_INFO && s->type == SOCK_STREAM)
         return ts_get_tcp_info(s, val, len);
+    if (level == IPPROTO_TCP && name == TS_TCP_CONGESTION && s->type == SOCK_STREAM)
+        return ts_get_congestion(s, val, len);
     if (level == SOL_SOCKET)
         rc = ts_get_sol_int(s, name, &v);
     else if (level == IPPROTO_TCP && s->type == SOCK_STREAM)

@@ -8,9 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 
 #define TS_SERVER_MAX_CONNS 1024
 #define TS_SERVER_POLL_MS 200       /* how quickly stop is noticed */
+#define TS_SERVER_BACKOFF_MAX_MS 100    /* longest pause when out of sockets */
 
 struct ts_server_conn {
     struct ts_server *srv;
@@ -31,6 +33,7 @@ struct ts_server {
     pthread_t thread;
     pthread_mutex_t lock;
     int stop;
+    unsigned long accept_failures;  /* EMFILE and the like (tests) */
     struct ts_server_conn *conns[TS_SERVER_MAX_CONNS];
 };
 
@@ -105,18 +108,49 @@ static void ts_server_set_timeout(struct ts_server *srv)
     ts_setsockopt(srv->st, srv->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 }
 
+/* Out of sockets or memory, accept fails at once while connections wait
+ * in the queue: pause, 1 ms doubling up to TS_SERVER_BACKOFF_MAX_MS, and
+ * try again, rather than spin on the error (as the kernel's servers do;
+ * the waiting connections stay queued, and the backlog refuses more). */
+static void ts_server_backoff(struct ts_server *srv, unsigned *ms)
+{
+    pthread_mutex_lock(&srv->lock);
+    srv->accept_failures++;
+    pthread_mutex_unlock(&srv->lock);
+    *ms = *ms ? *ms * 2 : 1;
+    if (*ms > TS_SERVER_BACKOFF_MAX_MS)
+        *ms = TS_SERVER_BACKOFF_MAX_MS;
+    struct timespec ts = { 0, (long)*ms * 1000000L };
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
 static void *ts_server_accept_main(void *arg)
 {
     struct ts_server *srv = arg;
+    unsigned backoff = 0;
     ts_server_set_timeout(srv);
     while (!ts_server_stopping(srv)) {
         struct sockaddr_in peer;
         socklen_t len = sizeof peer;
         int fd = ts_accept(srv->st, srv->fd, (struct sockaddr *)&peer, &len);
-        if (fd >= 0)
+        if (fd >= 0) {
+            backoff = 0;
             ts_server_spawn(srv, fd, &peer);
+        } else if (errno == EMFILE || errno == ENFILE || errno == ENOMEM ||
+                   errno == ENOBUFS) {
+            ts_server_backoff(srv, &backoff);
+        }
     }
     return NULL;
+}
+
+unsigned long ts_server_accept_failures(struct ts_server *srv)
+{
+    pthread_mutex_lock(&srv->lock);
+    unsigned long n = srv->accept_failures;
+    pthread_mutex_unlock(&srv->lock);
+    return n;
 }
 
 static void *ts_server_udp_main(void *arg)

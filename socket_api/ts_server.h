@@ -54,6 +54,9 @@ TS_API struct ts_server *ts_server_start_udp(struct ts_stack *st,
 /* The port it serves on. */
 TS_API uint16_t ts_server_port(const struct ts_server *srv);
 TS_API void ts_server_stop(struct ts_server *srv);
+/* Accepts that failed for want of sockets or memory, each followed by a
+ * pause (not exported from the shared library: for the unit tests). */
+unsigned long ts_server_accept_failures(struct ts_server *srv);
 
 #ifdef __cplusplus
 }

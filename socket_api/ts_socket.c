@@ -77,12 +77,32 @@ static void ts_udp_event(void *ctx, struct udp_sock *u, unsigned ev)
         return ts_rc_;                                                      \
     } while (0)
 
+/* The lowest free socket slot (as the kernel's lowest free descriptor);
+ * -1 if none. The scan starts at free_lo, below which every slot is in
+ * use, so holding thousands of sockets does not make each new one walk
+ * them. */
+static int ts_slot(struct ts_stack *st)
+{
+    for (unsigned i = st->free_lo; i < st->nsocks; i++) {
+        if (st->socks[i].kind == TS_FREE) {
+            st->free_lo = i + 1;
+            return (int)i;
+        }
+    }
+    st->free_lo = st->nsocks;
+    return -1;
+}
+
+static void ts_slot_freed(struct ts_stack *st, const struct ts_sock *s)
+{
+    unsigned i = (unsigned)(s - st->socks);
+    if (i < st->free_lo)
+        st->free_lo = i;
+}
+
 int ts_socket_locked(struct ts_stack *st, int type, int nonblock)
 {
-    int fd = -1;
-    for (unsigned i = 0; i < st->nsocks && fd < 0; i++)
-        if (st->socks[i].kind == TS_FREE)
-            fd = (int)i;
+    int fd = ts_slot(st);
     if (fd < 0)
         return ts_fail(-EMFILE);
     struct ts_sock *s = ts_sock_reset(st, fd, type);
@@ -91,6 +111,7 @@ int ts_socket_locked(struct ts_stack *st, int type, int nonblock)
         s->u = udp_open(&st->s.udp, 256 * 1024, ts_udp_event, s);
         if (!s->u) {
             s->kind = TS_FREE;
+            ts_slot_freed(st, s);
             return ts_fail(-ENOMEM);
         }
         s->kind = TS_UDP;
@@ -222,6 +243,7 @@ static int ts_listen_do(struct ts_sock *s, int backlog)
     if (!s->l)
         return ts_fail(err);
     tcp_listener_set_buffers(s->l, s->sndbuf, s->rcvbuf);
+    tcp_listener_set_cc(s->l, s->cc);
     s->kind = TS_LISTEN;
     return 0;
 }
@@ -237,15 +259,6 @@ int ts_listen_locked(struct ts_sock *s, int backlog)
 int ts_listen(struct ts_stack *st, int fd, int backlog)
 {
     TS_LOCKED(st, fd, s, ts_listen_locked(s, backlog));
-}
-
-/* A free socket slot for an accepted connection; -1 if none. */
-static int ts_slot(struct ts_stack *st)
-{
-    for (unsigned i = 0; i < st->nsocks; i++)
-        if (st->socks[i].kind == TS_FREE)
-            return (int)i;
-    return -1;
 }
 
 static int ts_accept_do(struct ts_sock *s, struct sockaddr *a,
@@ -272,6 +285,7 @@ static int ts_accept_do(struct ts_sock *s, struct sockaddr *a,
             n->ka_cnt = s->ka_cnt;
             n->ttl = s->ttl;
             n->tos = s->tos;
+            n->cc = s->cc;
             ts_opts_apply(n);
             uint32_t la, ra;
             uint16_t lp, rp;
@@ -604,6 +618,7 @@ int ts_close_locked(struct ts_sock *s)
         udp_close(s->u);
     }
     s->kind = TS_FREE;
+    ts_slot_freed(s->st, s);
     s->gen++;
     s->c = NULL;
     s->l = NULL;

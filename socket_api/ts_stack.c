@@ -44,6 +44,7 @@ void ts_stack_config_init(struct ts_stack_config *cfg)
     cfg->mtu = 1500;
     cfg->log_level = TS_LOG_WARN;
     cfg->max_sockets = 1024;
+    cfg->max_conns = 4096;
     cfg->sndbuf = cfg->rcvbuf = 256 * 1024;
     cfg->fault_seed = 1;
 }
@@ -255,8 +256,12 @@ static int ts_parse_config(const struct ts_stack_config *c,
     }
     sc->log_level = c->log_level;
     sc->log_out = c->log ? c->log : stderr;
+    if (c->max_conns)
+        sc->tcp.max_conns = c->max_conns;
     if (c->sndbuf)
         sc->tcp.sndbuf = c->sndbuf;
+    if (c->congestion && !(sc->tcp.cc = tcp_cc_find(c->congestion)))
+        return -EINVAL;
     if (c->rcvbuf)
         sc->tcp.rcvbuf = c->rcvbuf;
     if (c->seed) {
@@ -324,10 +329,12 @@ static int ts_wrap_faults(const struct ts_stack_config *c, struct netdev **dev,
  * failure (a reason in c->errbuf). */
 static struct netdev *ts_open_dev(const struct ts_stack_config *c,
                                   const struct stack_config *sc,
-                                  struct ts_stack *st, int *err)
+                                  struct ts_stack *st, struct netdev **tap,
+                                  int *err)
 {
     struct netdev *dev = c->dev;
-    if (!dev && !(dev = tap_open(c->iface, sc->ip.mtu, err))) {
+    unsigned tflags = c->no_offload ? 0 : TAP_OFFLOAD;
+    if (!dev && !(dev = *tap = tap_open(c->iface, sc->ip.mtu, tflags, err))) {
         ts_open_error(c, "cannot open TAP %s: %s%s", c->iface,
                       strerror(-*err), ts_open_hint(*err));
         return NULL;
@@ -450,6 +457,23 @@ static int ts_open_trace(const struct ts_stack_config *c, struct ts_stack *st)
     return 0;
 }
 
+/* The TAP's offloads, in the log: one line when the kernel refused them
+ * (the stack then runs plain, one frame per read and write). */
+static void ts_note_offloads(struct ts_stack *st, struct netdev *tap)
+{
+    st->s.tap = tap;
+    if (!tap)
+        return;
+    int why = tap_offload_error(tap);
+    if (why)
+        ts_logf(&st->s.log, TS_LOG_WARN, "TAP %s: the kernel refused the "
+                "offloads (%s): running without them", tap->name,
+                strerror(-why));
+    else if (tap->flags & NETDEV_F_TSO4)
+        TS_INFO(&st->s.log, "TAP %s: offloads on (partial checksums, TCP "
+                "super-frames up to %u bytes)", tap->name, tap->gso_max);
+}
+
 /* --pcap-lo: lo's frames in a capture of their own. 0 or -EIO. */
 static int ts_open_lo_capture(const struct ts_stack_config *c,
                               struct ts_stack *st)
@@ -487,9 +511,12 @@ struct ts_stack *ts_stack_open(const struct ts_stack_config *c)
         errno = -err;
         return NULL;
     }
-    struct netdev *dev = ts_open_dev(c, &sc, st, &err);
+    struct netdev *tap = NULL;
+    struct netdev *dev = ts_open_dev(c, &sc, st, &tap, &err);
     if (dev && (err = stack_init(&st->s, &sc, dev)) < 0)
         ts_open_error(c, "out of memory for the buffer pool");
+    else if (dev && (ts_note_offloads(st, tap), 0))
+        ;
     else if (dev && c->pcap_lo && (err = ts_open_lo_capture(c, st)) < 0)
         ;
     else if (dev && (err = ts_open_trace(c, st)) < 0)

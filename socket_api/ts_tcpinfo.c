@@ -16,6 +16,7 @@ int ts_tcpinfo_put(const struct ts_tcpinfo_src *s, void *val, socklen_t *len)
     uint32_t mss = s->mss ? s->mss : 536;
     memset(&ti, 0, sizeof ti);
     ti.tcpi_state = s->linux_state;
+    ti.tcpi_ca_state = s->ca_state;
     ti.tcpi_retransmits = s->retransmits;
     ti.tcpi_probes = s->probes;
     ti.tcpi_backoff = s->retransmits;

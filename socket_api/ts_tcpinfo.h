@@ -16,6 +16,7 @@
 struct ts_tcpinfo_src {
     uint8_t linux_state;            /* TCP_ESTABLISHED (1) .. TCP_CLOSING (11) */
     uint8_t retransmits, probes, snd_ws, rcv_ws, sack, wscale;
+    uint8_t ca_state;               /* Linux's TCP_CA_Open .. TCP_CA_Loss */
     uint32_t rto, ato, rtt, rttvar, mss, cwnd, ssthresh, rcv_space;
     uint32_t in_flight, total_retrans;
 };

@@ -20,7 +20,9 @@
  * tcp_send_room/commit, tcp_recv_data/consume, tcp_shutdown, tcp_close,
  * tcp_abort, tcp_set_nodelay, tcp_set_keepalive, tcp_state_name,
  * tcp_counter_desc, tcp_conn_id; the counters (TCP_COUNTERS) and their
- * events on the stack's event path (tcp_event.c, TCP_COUNT in tcp_conn.h).
+ * events on the stack's event path (tcp_event.c, TCP_COUNT in tcp_conn.h);
+ * congestion control: tcp_cc_find, tcp_cc_set, tcp_cc_name,
+ * tcp_listener_set_cc.
  */
 #ifndef TS_TCP_TCP_H
 #define TS_TCP_TCP_H
@@ -32,6 +34,7 @@
 
 #include "core/counters.h"
 #include "core/event.h"
+#include "core/heap.h"
 #include "core/log.h"
 #include "core/pbuf.h"
 #include "core/rand.h"
@@ -55,6 +58,7 @@ enum tcp_state {
 #define TCP_EV_EOF 0x20         /* the peer sent FIN (also READABLE) */
 
 struct tcp_conn;
+struct tcp_cc_ops;
 typedef void (*tcp_event_fn)(void *ctx, struct tcp_conn *c, unsigned events);
 
 /* Settings with good defaults (tcp_config_default). Times in ms. */
@@ -69,6 +73,8 @@ struct tcp_config {
     uint32_t keepalive_idle, keepalive_intvl;
     unsigned keepalive_count;
     unsigned challenge_ack_per_sec; /* RFC 5961 §7, per connection */
+    const struct tcp_cc_ops *cc;    /* congestion control of new
+                                       connections (tcp_cc.h; NULL: CUBIC) */
 };
 
 /* The layer's counters, one line each: X(name, event, RFC, help). A count
@@ -117,8 +123,14 @@ struct tcp_config {
     X(keepalive_probes, "probe", "1122 4.2.3.6", "keepalive probes sent") \
     X(tx_no_buffer, "drop", NULL, "segments not sent: buffer pool empty") \
     X(abort_on_data, "rst_sent", "1122 4.2.2.13", "reset: data arrived after the application closed (RFC 1122 4.2.2.13)") \
+    X(drop_no_memory, "drop", NULL, "dropped: no memory to grow the receive ring") \
+    X(rings_released, NULL, NULL, "rings given back after being empty for a while") \
+    X(tx_super_segments, NULL, NULL, "super-segments sent for the device to cut (TSO)") \
+    X(output_deferred, NULL, NULL, "outputs put off to the end of a receive batch") \
     X(conns_now, NULL, NULL, "connections in the table now") \
-    X(conns_time_wait, NULL, NULL, "of which in TIME-WAIT")
+    X(conns_time_wait, NULL, NULL, "of which in TIME-WAIT") \
+    X(mem_tcb, NULL, NULL, "bytes held by connection blocks and their timer slots now") \
+    X(mem_rings, NULL, NULL, "bytes held by send and receive rings now")
 
 struct tcp_stats { TCP_COUNTERS(TS_CTR_FIELD) };
 
@@ -130,6 +142,15 @@ extern const size_t tcp_counter_count;
 
 struct tcp_listener;
 
+#define TCP_BATCH_MAX 64        /* connections whose output one batch defers */
+
+/* A connection named by its 4-tuple: what a batch remembers, so that a
+ * connection freed meanwhile is simply not found at the batch's end. */
+struct tcp_tuple {
+    uint32_t laddr, raddr;
+    uint16_t lport, rport;
+};
+
 struct tcp_layer {
     struct tcp_config cfg;
     struct ipv4_layer *ip;
@@ -139,9 +160,25 @@ struct tcp_layer {
     struct tcp_key key;             /* ISN, cookie and table secret */
     struct tcp_conn **buckets;
     uint32_t nbuckets;              /* a power of two */
-    struct tcp_conn *all;           /* every TCB, for timers */
+    struct tcp_conn *all;           /* every TCB (inspection) */
+    uint32_t *port_refs;            /* TCBs per local port (65,536): a port
+                                       in use is found without a walk */
     struct tcp_listener *listeners;
+    /* Every TCB with a timer armed, by its earliest deadline: tcp_poll and
+     * tcp_next_deadline never walk the table (tcp_timer.c). */
+    struct ts_heap timers;
+    /* TCBs tcp_poll must settle: events not yet delivered (an accepted
+     * connection's first news, a callback's late events) or a release. */
+    struct tcp_conn *settle_head, *settle_tail;
+    /* TCBs in TIME-WAIT, oldest first: the first to go when the table is
+     * full (tcp_make_room), found without a walk. */
+    struct tcp_conn *tw_head, *tw_tail;
+    uint32_t poll_gen;
+    uint64_t timer_visits;          /* TCBs tcp_poll looked at (work counter) */
     uint64_t now;                   /* time of the current event */
+    int batching;                   /* inside tcp_batch_begin/end */
+    unsigned nbatch;
+    struct tcp_tuple batch[TCP_BATCH_MAX];  /* output deferred to the end */
     struct tcp_stats stats;
     struct ts_events *ev;           /* the stack's event path, or NULL */
     const struct tcp_seg *ev_seg;   /* the segment being processed */
@@ -160,10 +197,24 @@ void tcp_destroy(struct tcp_layer *t);
 /* IPv4 handler for IPV4_PROTO_TCP (ctx is the struct tcp_layer). */
 void tcp_input(void *ctx, struct pbuf *pb, const struct ipv4_hdr *h,
                uint64_t now);
+/* A receive batch (the frames of one wake-up): between begin and end, an
+ * ACK a segment calls for waits for the end when it is all that would go,
+ * so the segments a batch brings a connection draw one ACK. An ACK the
+ * RFCs want at once (a duplicate ACK for out-of-order data, the ACK of a
+ * filled gap: RFC 5681 §4.2) still goes at once, and so does data the
+ * ACKs make room for (the ACK rides on it; holding data back stretches
+ * the ACK clock that loss recovery runs on). */
+void tcp_batch_begin(struct tcp_layer *t);
+void tcp_batch_end(struct tcp_layer *t);
 /* Timers due by now: retransmission, delayed ACK, persist, keepalive,
- * TIME-WAIT. */
+ * TIME-WAIT, the release of rings left empty. Looks only at the TCBs due
+ * (a heap) and those with news to deliver, never at the whole table;
+ * tcp_next_deadline is the heap's top. */
 void tcp_poll(struct tcp_layer *t, uint64_t now);
 uint64_t tcp_next_deadline(const struct tcp_layer *t);
+/* For tests: TCBs whose place in the timer heap disagrees with their
+ * deadlines (0 when all is well). Walks the table: never on a fast path. */
+unsigned tcp_timer_check(const struct tcp_layer *t);
 
 /* Passive open on addr (0: any of ours):port with an accept queue of
  * backlog. The listener's events are TCP_EV_ACCEPT. NULL and *err set
@@ -232,6 +283,18 @@ void tcp_close(struct tcp_conn *c, uint64_t now);
 /* RST now and give the handle back. */
 void tcp_abort(struct tcp_conn *c, uint64_t now);
 
+/* Congestion control (tcp_cc.h). The algorithm called name ("cubic",
+ * "reno"; "newreno" is taken for "reno"), or NULL. */
+const struct tcp_cc_ops *tcp_cc_find(const char *name);
+/* Run c with ops (NULL: the layer's) from now on; its window is kept, the
+ * algorithm's own state starts afresh unless ops is c's already. */
+void tcp_cc_set(struct tcp_conn *c, const struct tcp_cc_ops *ops);
+/* Linux's name of c's algorithm ("cubic", "reno"). */
+const char *tcp_cc_name(const struct tcp_conn *c);
+/* The algorithm of the connections l accepts from now on (NULL: the
+ * layer's). */
+void tcp_listener_set_cc(struct tcp_listener *l, const struct tcp_cc_ops *ops);
+
 void tcp_set_nodelay(struct tcp_conn *c, int on);
 void tcp_set_keepalive(struct tcp_conn *c, int on);
 /* TCP_KEEPIDLE/TCP_KEEPINTVL (ms) and TCP_KEEPCNT; 0: the layer's. */
@@ -268,6 +331,10 @@ struct tcp_conn_info {
     uint32_t snd_queued, rcv_queued;    /* bytes in the rings */
     uint64_t bytes_sent, bytes_received;
     unsigned sack_blocks, ooo_ranges;   /* held: scoreboard, receive gaps */
+    const char *cc;                     /* congestion control ("cubic") */
+    uint8_t ca_state;                   /* Linux's numbers: 0 open, 1
+                                           duplicate ACKs seen, 3 fast
+                                           recovery, 4 after an RTO */
     /* Timers: absolute deadlines in ms, TS_NEVER when off. */
     uint64_t rto_at, delack_at, keep_at, tw_at;
 };

@@ -71,13 +71,14 @@ struct tcp_conn *tcp_connect_from(struct tcp_layer *t, uint32_t laddr,
     c->ctx = ctx;
     c->iss = tcp_isn(t, src, lport, dst, dport);
     c->snd_una = c->snd_nxt = c->snd_max = c->iss;
-    while (c->rcv_ws < TCP_WS_MAX && (c->rcv.cap >> c->rcv_ws) > 0xffff)
+    while (c->rcv_ws < TCP_WS_MAX && (tcp_ring_limit(&c->rcv) >> c->rcv_ws) > 0xffff)
         c->rcv_ws++;
     c->mss = tcp_our_mss(t, dst);
     c->rtt_start = now;
     t->stats.active_opens++;
     tcp_set_state(c, TCP_SYN_SENT);
     tcp_output(c);
+    tcp_timer_sync(c);              /* the SYN's retransmission timer */
     return c;
 }
 
@@ -140,8 +141,9 @@ void tcp_send_commit(struct tcp_conn *c, uint32_t n, uint64_t now)
 static void tcp_window_opened(struct tcp_conn *c, uint32_t before)
 {
     uint32_t after = tcp_rcv_window(c);
-    if (after > before && (before < c->mss || after - before >= c->rcv.cap / 2 ||
-                           (after >= 2 * before && 2 * before <= c->rcv.cap)))
+    uint32_t lim = tcp_ring_limit(&c->rcv);
+    if (after > before && (before < c->mss || after - before >= lim / 2 ||
+                           (after >= 2 * before && 2 * before <= lim)))
         c->flags |= TCP_F_ACK_NOW;
 }
 
@@ -166,7 +168,7 @@ static void tcp_recv_done(struct tcp_conn *c, uint32_t before)
         c->state == TCP_FIN_WAIT_2) {
         tcp_window_opened(c, before);
         if (c->flags & TCP_F_ACK_NOW)
-            tcp_output(c);
+            tcp_output_batched(c);  /* a reader called back in a batch */
     }
     tcp_conn_settle(c);
 }
@@ -295,6 +297,7 @@ void tcp_set_keepalive(struct tcp_conn *c, int on)
         c->flags &= ~TCP_F_KEEPALIVE;
     c->probes = 0;
     tcp_timer_rearm(c);
+    tcp_timer_sync(c);
 }
 
 void tcp_set_keepalive_params(struct tcp_conn *c, uint32_t idle_ms,
@@ -304,6 +307,7 @@ void tcp_set_keepalive_params(struct tcp_conn *c, uint32_t idle_ms,
     c->ka_intvl = intvl_ms;
     c->ka_count = count;
     tcp_timer_rearm(c);
+    tcp_timer_sync(c);
 }
 
 void tcp_set_ip_opts(struct tcp_conn *c, uint8_t ttl, uint8_t tos)
@@ -320,8 +324,8 @@ void tcp_conn_info(const struct tcp_conn *c, struct tcp_conn_info *o)
     o->probes = c->probes;
     o->rto_us = c->rto * 1000u;
     o->ato_us = c->t->cfg.delack_ms * 1000u;
-    o->rtt_us = c->srtt * 1000u;
-    o->rttvar_us = c->rttvar * 1000u;
+    o->rtt_us = c->srtt * 125u;
+    o->rttvar_us = c->rttvar * 125u;
     o->mss = c->mss;
     o->peer_mss_seen = c->mss;
     o->cwnd = c->cwnd;
@@ -340,6 +344,8 @@ void tcp_conn_info(const struct tcp_conn *c, struct tcp_conn_info *o)
     o->bytes_received = c->bytes_received;
     o->sack_blocks = c->sacked.n;
     o->ooo_ranges = c->ooo.n;
+    o->cc = tcp_cc_name(c);
+    o->ca_state = tcp_cc_state(c);
     o->rto_at = c->rto_at;
     o->delack_at = c->delack_at;
     o->keep_at = c->keep_at;

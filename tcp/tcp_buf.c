@@ -1,5 +1,6 @@
-/* tcp/tcp_buf.c - byte rings (two memcpy at most per call) and the sorted
- * out-of-order range list. */
+/* tcp/tcp_buf.c - byte rings (two memcpy at most per call) that allocate
+ * on first use, grow by doubling up to their limit and give their storage
+ * back when empty; and the sorted out-of-order range list. */
 #include "tcp/tcp_buf.h"
 
 #include <errno.h>
@@ -9,22 +10,66 @@
 
 #include "tcp/tcp_seq.h"
 
-int tcp_ring_init(struct tcp_ring *r, uint32_t cap)
+int tcp_ring_init(struct tcp_ring *r, uint32_t lim)
 {
-    memset(r, 0, sizeof *r);
-    if (cap == 0)
-        return 0;
-    r->buf = malloc(cap);
-    if (!r->buf)
-        return -ENOMEM;
-    r->cap = cap;
+    uint64_t *mem = r->mem;
+    tcp_ring_free(r);
+    r->lim = lim;
+    r->mem = mem;
     return 0;
+}
+
+static void tcp_ring_unalloc(struct tcp_ring *r)
+{
+    if (r->mem)
+        *r->mem -= r->cap;
+    free(r->buf);
+    r->buf = NULL;
+    r->cap = 0;
+    r->head = 0;
 }
 
 void tcp_ring_free(struct tcp_ring *r)
 {
+    tcp_ring_unalloc(r);
+    r->lim = r->len = 0;
+}
+
+void tcp_ring_release(struct tcp_ring *r)
+{
+    if (r->len == 0 && r->buf)
+        tcp_ring_unalloc(r);
+}
+
+/* Room for need bytes from the head: grow by doubling, up to the limit,
+ * laying the old bytes out from index 0 (all of them, out-of-order data
+ * past the end included: their places relative to the head stay). */
+static int tcp_ring_reserve(struct tcp_ring *r, uint32_t need)
+{
+    if (need <= r->cap)
+        return 0;
+    if (need > r->lim)
+        return -ENOMEM;
+    uint64_t cap = r->cap ? (uint64_t)r->cap * 2 : TCP_RING_MIN;
+    while (cap < need)
+        cap *= 2;
+    if (cap > r->lim)
+        cap = r->lim;
+    uint8_t *buf = malloc((size_t)cap);
+    if (!buf)
+        return -ENOMEM;
+    if (r->cap) {
+        uint32_t first = r->cap - r->head;
+        memcpy(buf, r->buf + r->head, first);
+        memcpy(buf + first, r->buf, r->head);
+    }
+    if (r->mem)
+        *r->mem += cap - r->cap;
     free(r->buf);
-    memset(r, 0, sizeof *r);
+    r->buf = buf;
+    r->cap = (uint32_t)cap;
+    r->head = 0;
+    return 0;
 }
 
 /* Copy n bytes into the ring at absolute index idx, wrapping once. */
@@ -41,6 +86,8 @@ uint32_t tcp_ring_write(struct tcp_ring *r, const uint8_t *p, uint32_t n)
 {
     if (n > tcp_ring_space(r))
         n = tcp_ring_space(r);
+    if (tcp_ring_reserve(r, r->len + n) < 0)
+        n = r->cap - r->len;        /* what fits without growing */
     if (n == 0)
         return 0;
     tcp_ring_copy_in(r, r->head + r->len, p, n);
@@ -48,11 +95,15 @@ uint32_t tcp_ring_write(struct tcp_ring *r, const uint8_t *p, uint32_t n)
     return n;
 }
 
-void tcp_ring_put_at(struct tcp_ring *r, uint32_t off, const uint8_t *p,
-                     uint32_t n)
+int tcp_ring_put_at(struct tcp_ring *r, uint32_t off, const uint8_t *p,
+                    uint32_t n)
 {
-    if (n)
-        tcp_ring_copy_in(r, r->head + r->len + off, p, n);
+    if (n == 0)
+        return 0;
+    if (tcp_ring_reserve(r, r->len + off + n) < 0)
+        return -ENOMEM;
+    tcp_ring_copy_in(r, r->head + r->len + off, p, n);
+    return 0;
 }
 
 void tcp_ring_peek(const struct tcp_ring *r, uint32_t off, uint8_t *p,
@@ -88,14 +139,17 @@ int tcp_ring_data_spans(const struct tcp_ring *r, struct iovec iov[2])
     return tcp_ring_spans(r, r->head, r->len, iov);
 }
 
-int tcp_ring_room_spans(const struct tcp_ring *r, struct iovec iov[2])
+int tcp_ring_room_spans(struct tcp_ring *r, struct iovec iov[2])
 {
-    return tcp_ring_spans(r, r->head + r->len, tcp_ring_space(r), iov);
+    if (r->len == r->cap && r->len < r->lim &&
+        tcp_ring_reserve(r, r->len + 1) < 0)
+        return 0;
+    return tcp_ring_spans(r, r->head + r->len, r->cap - r->len, iov);
 }
 
 void tcp_ring_commit(struct tcp_ring *r, uint32_t n)
 {
-    r->len += n;
+    r->len += n <= r->cap - r->len ? n : r->cap - r->len;
 }
 
 void tcp_ring_drop(struct tcp_ring *r, uint32_t n)

@@ -20,24 +20,38 @@
 #include <sys/uio.h>
 
 #define TCP_OOO_MAX 32        /* gaps tracked; also the SACK scoreboard size */
+#define TCP_RING_MIN 4096     /* the first allocation */
 
 struct tcp_ring {
-    uint8_t *buf;
-    uint32_t cap;
+    uint8_t *buf;           /* NULL until the first byte */
+    uint32_t cap;           /* bytes allocated */
+    uint32_t lim;           /* the most it may hold (the buffer size) */
     uint32_t head;          /* index of the first byte */
     uint32_t len;           /* bytes held */
+    uint64_t *mem;          /* if set: a gauge of bytes allocated, kept */
 };
 
-/* 0 or -ENOMEM. cap 0 leaves the ring empty with no storage. */
-int tcp_ring_init(struct tcp_ring *r, uint32_t cap);
+/* An empty ring that may hold up to lim bytes; allocates nothing. 0. */
+int tcp_ring_init(struct tcp_ring *r, uint32_t lim);
+/* Free the storage and forget the limit (the ring holds nothing more). */
 void tcp_ring_free(struct tcp_ring *r);
+/* Give the storage back if the ring is empty and nothing sits past its
+ * end (the caller knows: out-of-order data); the limit stays. */
+void tcp_ring_release(struct tcp_ring *r);
 
+/* Free room by the limit (what the window offers), allocated or not. */
 static inline uint32_t tcp_ring_space(const struct tcp_ring *r)
 {
-    return r->cap - r->len;
+    return r->lim - r->len;
 }
 
-/* Append up to n bytes; returns how many fit. */
+static inline uint32_t tcp_ring_limit(const struct tcp_ring *r)
+{
+    return r->lim;
+}
+
+/* Append up to n bytes; returns how many fit (fewer when memory for
+ * growing runs out). */
 uint32_t tcp_ring_write(struct tcp_ring *r, const uint8_t *p, uint32_t n);
 /* Remove up to n bytes from the front into p; returns how many. */
 uint32_t tcp_ring_read(struct tcp_ring *r, uint8_t *p, uint32_t n);
@@ -47,15 +61,18 @@ void tcp_ring_peek(const struct tcp_ring *r, uint32_t off, uint8_t *p,
 /* Forget n bytes at the front (n <= len). */
 void tcp_ring_drop(struct tcp_ring *r, uint32_t n);
 /* Write n bytes at off bytes past the end of the held data, without
- * changing len (off + n <= space). For out-of-order data. */
-void tcp_ring_put_at(struct tcp_ring *r, uint32_t off, const uint8_t *p,
-                     uint32_t n);
+ * changing len (off + n <= space). For out-of-order data. 0, or -ENOMEM
+ * when the ring could not grow (nothing written). */
+int tcp_ring_put_at(struct tcp_ring *r, uint32_t off, const uint8_t *p,
+                    uint32_t n);
 
 /* The held bytes (data) or the free room after them (room) as at most two
  * contiguous spans, for I/O straight to or from the ring (readv/writev):
- * returns the span count and fills base/len. */
+ * returns the span count and fills base/len. The room is what is
+ * allocated; a ring with no allocated room left but room by its limit
+ * grows first (0 spans if it cannot). */
 int tcp_ring_data_spans(const struct tcp_ring *r, struct iovec iov[2]);
-int tcp_ring_room_spans(const struct tcp_ring *r, struct iovec iov[2]);
+int tcp_ring_room_spans(struct tcp_ring *r, struct iovec iov[2]);
 /* Count n bytes written into the room spans as held (n <= space). */
 void tcp_ring_commit(struct tcp_ring *r, uint32_t n);
 

@@ -4,12 +4,14 @@
  * Files: tcp_table.c (lookup, create, free), tcp_in.c (SEGMENT ARRIVES),
  * tcp_out.c (building and sending segments), tcp_timer.c (RTO, persist,
  * delayed ACK, keepalive, TIME-WAIT), tcp_cookie.c (ISN and SYN cookies),
- * tcp_api.c (the application's calls), tcp_event.c (the event path).
+ * tcp_api.c (the application's calls), tcp_cc*.c (congestion control,
+ * tcp_cc.h), tcp_event.c (the event path).
  */
 #ifndef TS_TCP_TCP_CONN_H
 #define TS_TCP_TCP_CONN_H
 
 #include "tcp/tcp.h"
+#include "tcp/tcp_cc.h"
 #include "tcp/tcp_seq.h"
 
 #include <errno.h>
@@ -22,6 +24,7 @@
 #define TCP_WS_MAX 14           /* RFC 7323 §2.3 */
 #define TCP_DUPACK_THRESH 3     /* RFC 5681 §3.2 */
 #define TCP_IW_SEGS 10          /* RFC 6928 initial window */
+#define TCP_RING_IDLE_MS 1000   /* an empty ring is freed after this long */
 
 /* Bits of tcp_conn.flags. */
 #define TCP_F_FIN_QUEUED 0x0001     /* application shut down the write side */
@@ -43,11 +46,20 @@
 #define TCP_F_SACK_OK 0x10000       /* SACK permitted both ways (RFC 2018) */
 #define TCP_F_NO_CSUM 0x20000       /* its route's device vouches for
                                        checksums (lo): none computed */
+#define TCP_F_SETTLE_Q 0x40000      /* on the layer's settle queue */
+/* High bits, out of the way of the protocol's own. */
+#define TCP_F_ACK_AT_ONCE 0x40000000u   /* this ACK may not wait for the
+                                           end of the receive batch */
+#define TCP_F_OUT_PENDING 0x80000000u   /* output waits for the batch end */
 
 struct tcp_conn {
     struct tcp_layer *t;
     struct tcp_conn *hnext;         /* hash bucket chain */
-    struct tcp_conn *next, *prev;   /* every TCB (timers) */
+    struct tcp_conn *next, *prev;   /* every TCB */
+    struct ts_heap_node tnode;      /* key: tcp_conn_deadline() when armed */
+    struct tcp_conn *snext, *sprev; /* the layer's settle queue */
+    uint32_t sgen;                  /* poll_gen when it was queued */
+    struct tcp_conn *twnext, *twprev;   /* the layer's TIME-WAIT list */
     struct tcp_conn *qnext;         /* listener's accept queue */
     struct tcp_listener *listener;  /* passive opens until accepted */
     uint32_t laddr, raddr;
@@ -67,16 +79,20 @@ struct tcp_conn {
     uint16_t mss;                   /* what we send per segment */
     uint16_t ack_pending;           /* full segments received, not ACKed */
     /* RFC 6298 state. */
-    uint32_t srtt, rttvar, rto;     /* ms; srtt 0: no sample yet */
+    /* srtt, rttvar in 1/8 ms (RFC 6298 gains); rto in ms; srtt 0: no sample */
+    uint32_t srtt, rttvar, rto;
     uint32_t rtt_seq;
     uint64_t rtt_start;
     unsigned retries;               /* consecutive RTO expiries; in persist:
                                        zero-window probes unanswered */
-    /* RFC 5681 / 6582 congestion control. */
+    /* Congestion control (tcp_cc.h): bytes; recovery per RFC 6582. */
     uint32_t cwnd, ssthresh, recover;
     unsigned dupacks;
+    const struct tcp_cc_ops *cc;    /* the algorithm (TCP_CONGESTION) */
+    union tcp_cc_state ccs;         /* and its own state */
     /* Timers: absolute deadlines, TS_NEVER when off. */
     uint64_t rto_at, delack_at, keep_at, tw_at;
+    uint64_t idle_at;               /* give empty rings' memory back */
     unsigned probes;                /* persist or keepalive probes unanswered */
     uint64_t last_rx;               /* keepalive idle reference */
     /* RFC 5961 §7 challenge ACK limit. */
@@ -114,6 +130,7 @@ struct tcp_listener {
     unsigned syn_max;               /* SYN-RECEIVED bound before cookies */
     unsigned nsyn, naccept;
     uint32_t sndbuf, rcvbuf;        /* for the connections it accepts */
+    const struct tcp_cc_ops *cc;    /* and their algorithm (NULL: layer's) */
     struct tcp_conn *accept_head, *accept_tail;
     tcp_event_fn fn;
     void *ctx;
@@ -162,6 +179,8 @@ void tcp_xmit_keepalive(struct tcp_conn *c);
 uint32_t tcp_pipe(const struct tcp_conn *c);
 void tcp_sack_retransmit(struct tcp_conn *c);
 void tcp_reply_rst(struct tcp_layer *t, const struct tcp_seg *s);
+/* tcp_output now, or at the end of the receive batch (tcp_batch_begin). */
+void tcp_output_batched(struct tcp_conn *c);
 uint32_t tcp_rcv_window(struct tcp_conn *c);
 /* The MSS we offer to raddr: its route's MTU less 40 (65,495 on lo). */
 uint16_t tcp_our_mss(const struct tcp_layer *t, uint32_t raddr);
@@ -171,7 +190,15 @@ void tcp_rtt_sample(struct tcp_conn *c, uint32_t rtt_ms);
 void tcp_timer_rearm(struct tcp_conn *c);
 void tcp_conn_poll(struct tcp_conn *c, uint64_t now);
 uint64_t tcp_conn_deadline(const struct tcp_conn *c);
+/* Put c in the timer heap at its earliest deadline (or out of it): after
+ * anything that may have changed a deadline, outside a settle. */
+void tcp_timer_sync(struct tcp_conn *c);
+/* Ask tcp_poll to settle c (pending events, a release). */
+void tcp_settle_enqueue(struct tcp_conn *c);
+void tcp_settle_dequeue(struct tcp_conn *c);
 void tcp_enter_time_wait(struct tcp_conn *c);
+/* Arm or stop the timer that frees rings left empty (at each settle). */
+void tcp_rings_watch(struct tcp_conn *c);
 
 /* tcp_event.c: called only when a sink listens, but for
  * tcp_ev_retransmit, which counts too. */
@@ -210,7 +237,6 @@ void tcp_conn_input(struct tcp_conn *c, struct tcp_seg *s);
 void tcp_listen_input(struct tcp_listener *l, struct tcp_seg *s);
 /* Both handshakes end here: buffers, windows, congestion state. */
 int tcp_establish(struct tcp_conn *c, const struct tcp_seg *s);
-void tcp_cwnd_init(struct tcp_conn *c);
 
 static inline uint32_t tcp_flight(const struct tcp_conn *c)
 {

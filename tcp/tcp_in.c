@@ -112,14 +112,6 @@ void tcp_take_syn_opts(struct tcp_conn *c, const struct tcp_seg *s,
     }
 }
 
-void tcp_cwnd_init(struct tcp_conn *c)
-{
-    /* RFC 6928: min(10 * MSS, max(2 * MSS, 14600)). */
-    uint32_t iw = 2u * c->mss > 14600 ? 2u * c->mss : 14600;
-    c->cwnd = TCP_IW_SEGS * (uint32_t)c->mss < iw ? TCP_IW_SEGS * (uint32_t)c->mss
-                                                  : iw;
-}
-
 int tcp_establish(struct tcp_conn *c, const struct tcp_seg *s)
 {
     if (tcp_conn_alloc_buffers(c) < 0) {
@@ -132,7 +124,7 @@ int tcp_establish(struct tcp_conn *c, const struct tcp_seg *s)
     c->max_snd_wnd = c->snd_wnd;
     c->snd_wl1 = s->h.seq;
     c->snd_wl2 = s->h.ack;
-    tcp_cwnd_init(c);
+    tcp_cc_established(c);
     if (c->retries == 0 && c->t->now >= c->rtt_start)
         tcp_rtt_sample(c, (uint32_t)(c->t->now - c->rtt_start));
     else if (c->srtt == 0)
@@ -182,79 +174,6 @@ static void tcp_in_syn_sent(struct tcp_conn *c, struct tcp_seg *s)
     tcp_conn_event(c, TCP_EV_CONNECTED | TCP_EV_WRITABLE);
     c->flags |= TCP_F_ACK_NOW;
     tcp_output(c);
-}
-
-/* Enough SACKed above SND.UNA that the first hole counts as lost
- * (RFC 6675 §4 IsLost, with DupThresh segments' worth). */
-static int tcp_sack_says_lost(const struct tcp_conn *c)
-{
-    return c->sacked.n > 0 &&
-           tcp_ooo_bytes(&c->sacked) >= TCP_DUPACK_THRESH * (uint32_t)c->mss;
-}
-
-/* Fast retransmit and the start of fast recovery (RFC 5681 §3.2, RFC 6582,
- * RFC 6675 §5 when SACK is on: cwnd = ssthresh, resend by the scoreboard). */
-static void tcp_enter_recovery(struct tcp_conn *c)
-{
-    uint32_t half = tcp_flight(c) / 2;
-    c->ssthresh = half > 2u * c->mss ? half : 2u * c->mss;
-    c->recover = c->snd_max;
-    c->rexmit_next = c->snd_una;
-    c->flags |= TCP_F_IN_RECOVERY;
-    TCP_COUNT(c->t, fast_retransmits, c);
-    if (c->flags & TCP_F_SACK_OK) {
-        c->cwnd = c->ssthresh;
-        tcp_sack_retransmit(c);
-    } else {
-        c->cwnd = c->ssthresh + TCP_DUPACK_THRESH * (uint32_t)c->mss;
-        tcp_retransmit_first(c);
-    }
-}
-
-/* Congestion window on a new ACK (RFC 5681 §3.1, RFC 6582 §3.2). */
-static void tcp_cc_on_ack(struct tcp_conn *c, uint32_t acked)
-{
-    if (c->flags & TCP_F_IN_RECOVERY) {
-        if (seq_geq(c->snd_una, c->recover)) {
-            /* Full ACK: leave recovery with cwnd deflated. */
-            uint32_t flight = tcp_flight(c) + c->mss;
-            c->cwnd = c->ssthresh < flight ? c->ssthresh : flight;
-            c->flags &= ~TCP_F_IN_RECOVERY;
-        } else if (c->flags & TCP_F_SACK_OK) {
-            tcp_sack_retransmit(c);     /* partial ACK: next holes */
-        } else {
-            /* Partial ACK: the next hole is lost too; resend it now. */
-            tcp_retransmit_first(c);
-            c->cwnd = c->cwnd > acked ? c->cwnd - acked + c->mss : c->mss;
-        }
-    } else if (tcp_sack_says_lost(c)) {
-        tcp_enter_recovery(c);
-    } else if (c->cwnd < c->ssthresh) {
-        c->cwnd += acked < c->mss ? acked : c->mss;       /* slow start */
-    } else {
-        uint32_t inc = (uint32_t)c->mss * c->mss / c->cwnd;
-        c->cwnd += inc ? inc : 1;                          /* avoidance */
-    }
-    c->dupacks = 0;
-}
-
-/* Three duplicate ACKs: fast retransmit, then fast recovery. */
-static void tcp_cc_on_dupack(struct tcp_conn *c)
-{
-    TCP_COUNT(c->t, dup_acks, c);
-    c->dupacks++;
-    if (!(c->flags & TCP_F_IN_RECOVERY)) {
-        if (c->dupacks >= TCP_DUPACK_THRESH || tcp_sack_says_lost(c))
-            tcp_enter_recovery(c);
-    } else if (c->flags & TCP_F_SACK_OK) {
-        /* Only SACK news names a hole to resend (RFC 6675 §5 NextSeg). A
-         * duplicate ACK without it (the peer got a duplicated segment)
-         * must not resend SND.UNA again, once per such ACK. */
-        if (c->sacked.n > 0)
-            tcp_sack_retransmit(c);
-    } else {
-        c->cwnd += c->mss;      /* a segment has left the network */
-    }
 }
 
 /* Record the peer's SACK blocks that make sense: inside what we sent and
@@ -412,7 +331,10 @@ static void tcp_in_data(struct tcp_conn *c, const struct tcp_seg *s)
     if (off >= space)
         return;
     uint32_t n = s->len < space - off ? s->len : space - off;
-    tcp_ring_put_at(&c->rcv, off, s->data, n);
+    if (tcp_ring_put_at(&c->rcv, off, s->data, n) < 0) {
+        TCP_COUNT(t, drop_no_memory, c);   /* the ring could not grow: resent */
+        return;
+    }
     if (off > 0) {
         if (tcp_ooo_add(&c->ooo, s->h.seq, s->h.seq + n) < 0) {
             TCP_COUNT(t, drop_ooo_full, c);
@@ -420,7 +342,8 @@ static void tcp_in_data(struct tcp_conn *c, const struct tcp_seg *s)
             TCP_COUNT(t, rx_ooo_segments, c);
             c->ooo_recent = s->h.seq;
         }
-        c->flags |= TCP_F_ACK_NOW;  /* a duplicate ACK tells of the gap */
+        /* a duplicate ACK tells of the gap, at once (RFC 5681 §4.2) */
+        c->flags |= TCP_F_ACK_NOW | TCP_F_ACK_AT_ONCE;
         return;
     }
     int had_gap = c->ooo.n > 0;
@@ -432,16 +355,21 @@ static void tcp_in_data(struct tcp_conn *c, const struct tcp_seg *s)
     c->bytes_received += added;
     tcp_conn_event(c, TCP_EV_READABLE);
     if (had_gap)
-        c->flags |= TCP_F_ACK_NOW;  /* RFC 5681 §4.2: ACK a filled gap now */
+        c->flags |= TCP_F_ACK_NOW | TCP_F_ACK_AT_ONCE;  /* RFC 5681 §4.2:
+                                                           ACK a filled gap now */
     else
         tcp_ack_schedule(c, n);
 }
 
-/* Step 8: FIN, taken only in order (a FIN past a gap comes again). */
+/* Step 8: FIN, taken only in order (a FIN past a gap comes again). An
+ * out-of-order FIN is an out-of-order segment: a duplicate ACK at once
+ * tells the peer where the gap starts (RFC 5681 §4.2), as for data. */
 static void tcp_in_fin(struct tcp_conn *c, const struct tcp_seg *s)
 {
-    if (s->h.seq + s->len != c->rcv_nxt)
+    if (s->h.seq + s->len != c->rcv_nxt) {
+        c->flags |= TCP_F_ACK_NOW;
         return;
+    }
     c->rcv_nxt++;
     /* Data held past a gap lies beyond the peer's own end of stream: it
      * can never be part of it. Forget it (Linux's tcp_fin() drops it too),
@@ -469,10 +397,30 @@ static void tcp_in_fin(struct tcp_conn *c, const struct tcp_seg *s)
     }
 }
 
+/* Simultaneous open (§3.5 figure 8, line 6): the peer's SYN-ACK repeats
+ * the SYN we took (just below RCV.NXT: step 1 would drop it, and the open
+ * waited an RTO) and acknowledges ours: established. Its window is a SYN's,
+ * never scaled (RFC 7323 §2.2). Returns 1 when the segment is consumed. */
+static int tcp_in_simopen_synack(struct tcp_conn *c, const struct tcp_seg *s)
+{
+    if (c->state != TCP_SYN_RECEIVED || (c->flags & TCP_F_PASSIVE) ||
+        (s->h.flags & (TCP_SYN | TCP_ACK | TCP_RST)) != (TCP_SYN | TCP_ACK) ||
+        s->h.seq != c->irs || s->h.ack != c->snd_max)
+        return 0;
+    c->snd_una = s->h.ack;
+    if (tcp_establish(c, s) < 0)
+        return 1;
+    tcp_conn_event(c, TCP_EV_CONNECTED | TCP_EV_WRITABLE);
+    tcp_output(c);                  /* data written while opening */
+    return 1;
+}
+
 /* §3.10.7.4 for every synchronized state and SYN-RECEIVED. */
 static void tcp_in_sync(struct tcp_conn *c, struct tcp_seg *s)
 {
     uint32_t seq0 = s->h.seq;
+    if (tcp_in_simopen_synack(c, s))
+        return;
     if (c->state == TCP_SYN_RECEIVED && (s->h.flags & TCP_SYN) &&
         !(s->h.flags & TCP_ACK) && seq0 == c->irs) {
         c->snd_nxt = c->iss;        /* our SYN-ACK was lost: send it again */
@@ -519,7 +467,7 @@ static void tcp_in_sync(struct tcp_conn *c, struct tcp_seg *s)
         tcp_in_data(c, s);
     if (s->h.flags & TCP_FIN)
         tcp_in_fin(c, s);
-    tcp_output(c);
+    tcp_output_batched(c);
 }
 
 void tcp_conn_input(struct tcp_conn *c, struct tcp_seg *s)

@@ -17,6 +17,8 @@ static void tcp_listen_syn(struct tcp_listener *l, const struct tcp_seg *s)
     c->listener = l;
     c->sndbuf = l->sndbuf;
     c->rcvbuf = l->rcvbuf;
+    if (l->cc)
+        tcp_cc_set(c, l->cc);
     l->nsyn++;
     c->irs = s->h.seq;
     c->rcv_nxt = c->rcv_adv = s->h.seq + 1;
@@ -32,6 +34,7 @@ static void tcp_listen_syn(struct tcp_listener *l, const struct tcp_seg *s)
     t->stats.passive_opens++;
     c->rtt_start = t->now;
     tcp_output(c);
+    tcp_timer_sync(c);              /* the SYN-ACK's retransmission timer */
 }
 
 /* The SYN queue is full: answer from no state at all. The SYN-ACK's ISN is
@@ -74,6 +77,8 @@ static void tcp_listen_ack(struct tcp_listener *l, struct tcp_seg *s)
     c->listener = l;
     c->sndbuf = l->sndbuf;
     c->rcvbuf = l->rcvbuf;
+    if (l->cc)
+        tcp_cc_set(c, l->cc);
     c->irs = s->h.seq - 1;
     c->rcv_nxt = c->rcv_adv = s->h.seq;
     c->iss = s->h.ack - 1;
@@ -178,6 +183,7 @@ void tcp_unlisten(struct tcp_listener *l)
         if (c->busy) {
             tcp_unqueue(c);
             c->flags |= TCP_F_RELEASE;
+            tcp_settle_enqueue(c);
         } else {
             tcp_conn_free(c);
         }

@@ -6,10 +6,23 @@
  * avoidance (RFC 9293 §3.8.6.2.1); the FIN rides on the last segment. Every
  * segment is built straight into a pool buffer with headroom for the IPv4
  * and Ethernet headers: the data is copied once, from the send ring.
+ *
+ * TSO: when the connection's interface cuts TCP super-frames (the TAP with
+ * offloads, NETDEV_F_TSO4), one segment carries up to 64 KB of whole
+ * MSS-sized pieces, with only the pseudo-header in its checksum field
+ * (PBUF_F_CSUM_PARTIAL) and gso_size = the MSS less the options: the
+ * kernel cuts it into the segments we would have sent, each with its own
+ * checksum. Everything else (ACKs, SYNs, retransmissions) goes whole.
+ *
+ * Receive batches (tcp_batch_begin/end): an ACK that is all a segment
+ * calls for waits for the end of the batch (the connection named by its
+ * 4-tuple), so one ACK answers all the segments of a batch.
  */
 #include "tcp/tcp_conn.h"
 
 #include <string.h>
+
+#include "core/cksum.h"
 
 uint16_t tcp_our_mss(const struct tcp_layer *t, uint32_t raddr)
 {
@@ -21,7 +34,7 @@ uint16_t tcp_our_mss(const struct tcp_layer *t, uint32_t raddr)
  * min(buffer/2, MSS); it never moves left (RFC 9293 §3.8.6: no shrinking). */
 uint32_t tcp_rcv_window(struct tcp_conn *c)
 {
-    uint32_t cap = c->rcv.buf ? c->rcv.cap : c->rcvbuf;
+    uint32_t cap = c->rcv.lim ? c->rcv.lim : c->rcvbuf;
     uint32_t space = cap - c->rcv.len;
     uint32_t max = (uint32_t)0xffff << c->rcv_ws;
     if (space > max)
@@ -59,6 +72,38 @@ static void tcp_sack_blocks(const struct tcp_conn *c, struct tcp_opts *o)
     }
 }
 
+/* The most data one segment may carry: the MSS, or where the interface
+ * cuts super-frames, as many whole MSS-sized pieces as fit its largest
+ * datagram with the largest headers (lo's own MSS is 64 KB already). */
+static uint32_t tcp_seg_max(const struct tcp_conn *c)
+{
+    const struct ipv4_if *ifp = c->ifp;
+    if (!ifp || !(ifp->flags & NETDEV_F_TSO4) ||
+        ifp->gso_max <= (uint32_t)(IPV4_HLEN + TCP_HLEN_MAX) + c->mss)
+        return c->mss;
+    uint32_t room = ifp->gso_max - (uint32_t)(IPV4_HLEN + TCP_HLEN_MAX);
+    return room / c->mss * c->mss;
+}
+
+/* A super-segment (n data bytes past hlen of header): the pseudo-header
+ * sum in the checksum field, for the device to finish per cut segment. */
+static void tcp_mark_super(struct pbuf *pb, struct tcp_conn *c, size_t hlen,
+                           uint32_t gso)
+{
+    struct tcp_layer *t = c->t;
+    uint32_t n = (uint32_t)(pb->len - hlen);
+    store_be16(pb->data + 16, cksum_pseudo_partial(c->laddr, c->raddr,
+                                                   IPV4_PROTO_TCP, pb->len));
+    pb->flags |= PBUF_F_CSUM_PARTIAL | PBUF_F_GSO_TCPV4;
+    pb->off.csum_start = (uint32_t)pbuf_headroom(pb);
+    pb->off.csum_off = 16;
+    pb->off.hdr_len = (uint16_t)hlen;
+    pb->off.gso_size = (uint16_t)gso;
+    pb->off.gso_segs = (uint16_t)((n + gso - 1) / gso);
+    t->stats.tx_super_segments++;
+    t->stats.tx_segments += pb->off.gso_segs;
+}
+
 /* Build and send one segment: header with options, n data bytes taken from
  * the send ring at off (or from data when given), checksum, IPv4. */
 static int tcp_xmit(struct tcp_conn *c, uint32_t seq, uint8_t flags,
@@ -76,12 +121,13 @@ static int tcp_xmit(struct tcp_conn *c, uint32_t seq, uint8_t flags,
      * segment that is already MSS-sized, drop the SACK blocks that do not
      * fit (the last matter least, RFC 2018 §4) rather than send a datagram
      * past the MTU, which IPv4 would fragment. */
-    while (h.opts.nsack > 0 && tcp_opts_len(&h.opts) + n > c->mss)
+    uint32_t per = n < c->mss ? n : c->mss;    /* the most on the wire */
+    while (h.opts.nsack > 0 && tcp_opts_len(&h.opts) + per > c->mss)
         h.opts.nsack--;
     if (flags & TCP_ACK) {
         h.ack = c->rcv_nxt;
         c->rcv_wup = c->rcv_nxt;
-        c->flags &= ~TCP_F_ACK_NOW;
+        c->flags &= ~(TCP_F_ACK_NOW | TCP_F_ACK_AT_ONCE);
         c->ack_pending = 0;
         c->delack_at = TS_NEVER;
     }
@@ -97,11 +143,16 @@ static int tcp_xmit(struct tcp_conn *c, uint32_t seq, uint8_t flags,
     tcp_emit(&h, pb->data);
     if (n)
         tcp_ring_peek(&c->snd, off, pb->data + hlen, n);
-    /* On lo the device vouches: no checksum, as Linux's lo (the receiver
-     * finds PBUF_F_CSUM_VALID and does not verify either). */
-    store_be16(pb->data + 16, (c->flags & TCP_F_NO_CSUM) ? 0
-               : tcp_cksum(c->laddr, c->raddr, pb->data, pb->len));
-    t->stats.tx_segments++;
+    uint32_t gso = c->mss - (uint32_t)(hlen - TCP_HLEN);
+    if (n > gso && tcp_seg_max(c) > c->mss) {
+        tcp_mark_super(pb, c, hlen, gso);
+    } else {
+        /* On lo the device vouches: no checksum, as Linux's lo (the
+         * receiver finds PBUF_F_CSUM_VALID and does not verify either). */
+        store_be16(pb->data + 16, (c->flags & TCP_F_NO_CSUM) ? 0
+                   : tcp_cksum(c->laddr, c->raddr, pb->data, pb->len));
+        t->stats.tx_segments++;
+    }
     t->stats.tx_bytes += n;
     c->bytes_sent += n;
     return ipv4_output_tt(t->ip, pb, c->laddr, c->raddr, IPV4_PROTO_TCP,
@@ -235,8 +286,11 @@ static int tcp_output_one(struct tcp_conn *c, int force)
     uint32_t by_cwnd = cwnd > pipe ? cwnd - pipe : 0;
     uint32_t usable = by_rwnd < by_cwnd ? by_rwnd : by_cwnd;
     uint32_t n = unsent < usable ? unsent : usable;
-    if (n > c->mss)
-        n = c->mss;
+    uint32_t most = tcp_seg_max(c);
+    if (n > most)
+        n = most;
+    if (n > c->mss && n < unsent)
+        n -= n % c->mss;    /* whole segments: only the last may be short */
     int fin = fin_pending && n == unsent;
     if (n == 0 && !(fin && (usable > 0 || unsent == 0)))
         return 0;
@@ -283,6 +337,59 @@ int tcp_output(struct tcp_conn *c)
         tcp_send_ack(c);
     tcp_timer_rearm(c);
     return sent;
+}
+
+/* Only an ACK would go: no data or FIN waits to be sent. (Data goes at
+ * once, as the ACKs bring room for it: the ACK rides on it, and holding
+ * it back would only stretch the ACK clock, which loss recovery needs.) */
+static int tcp_only_ack_due(const struct tcp_conn *c)
+{
+    uint32_t off = c->snd_nxt - c->snd_una;
+    return off >= c->snd.len && !tcp_fin_pending(c) &&
+           (c->state == TCP_ESTABLISHED || c->state == TCP_CLOSE_WAIT ||
+            c->state == TCP_FIN_WAIT_2);
+}
+
+void tcp_output_batched(struct tcp_conn *c)
+{
+    struct tcp_layer *t = c->t;
+    if (!t->batching || (c->flags & TCP_F_ACK_AT_ONCE) || !tcp_only_ack_due(c) ||
+        (!(c->flags & TCP_F_OUT_PENDING) && t->nbatch == TCP_BATCH_MAX)) {
+        tcp_output(c);
+        return;
+    }
+    if (c->flags & TCP_F_OUT_PENDING)
+        return;
+    c->flags |= TCP_F_OUT_PENDING;
+    t->batch[t->nbatch++] = (struct tcp_tuple){
+        .laddr = c->laddr, .raddr = c->raddr,
+        .lport = c->lport, .rport = c->rport,
+    };
+    t->stats.output_deferred++;
+}
+
+void tcp_batch_begin(struct tcp_layer *t)
+{
+    t->batching = 1;
+    t->nbatch = 0;
+}
+
+/* A connection freed during the batch is not found; one found without
+ * the mark is a new one on the same tuple, with nothing deferred. */
+void tcp_batch_end(struct tcp_layer *t)
+{
+    t->batching = 0;
+    for (unsigned i = 0; i < t->nbatch; i++) {
+        const struct tcp_tuple *k = &t->batch[i];
+        struct tcp_conn *c = tcp_conn_find(t, k->laddr, k->lport, k->raddr,
+                                           k->rport);
+        if (!c || !(c->flags & TCP_F_OUT_PENDING))
+            continue;
+        c->flags &= ~TCP_F_OUT_PENDING;
+        tcp_output(c);
+        tcp_conn_settle(c);
+    }
+    t->nbatch = 0;
 }
 
 /* Resend the first unacknowledged segment (fast retransmit, partial ACK),

@@ -25,7 +25,10 @@ void tcp_config_default(struct tcp_config *cfg)
     cfg->rto_max = 60000;           /* RFC 6298 §2.5 */
     cfg->rto_syn = 3000;            /* RFC 6298 §5.7: 3 s after a lost SYN */
     cfg->max_retries = 12;
-    cfg->max_syn_retries = 6;
+    /* RFC 9293 §3.8.3 (MUST-23): R2 for a SYN at least 3 minutes: with
+     * RTOs of 1, 2, 4 ... capped at 60 s, the 7th retry goes at 123 s and
+     * the open fails at 183 s (6 retries gave up at 127 s). */
+    cfg->max_syn_retries = 7;
     cfg->delack_ms = 40;
     cfg->msl_ms = 30000;
     cfg->keepalive_idle = 7200000;  /* RFC 1122 §4.2.3.6: >= 2 hours */
@@ -50,7 +53,9 @@ int tcp_init(struct tcp_layer *t, const struct tcp_config *cfg,
     while (t->nbuckets < cfg->max_conns && t->nbuckets < (1u << 20))
         t->nbuckets <<= 1;
     t->buckets = calloc(t->nbuckets, sizeof *t->buckets);
-    return t->buckets ? 0 : -ENOMEM;
+    t->port_refs = calloc(65536, sizeof *t->port_refs);
+    ts_heap_init(&t->timers);
+    return t->buckets && t->port_refs ? 0 : -ENOMEM;
 }
 
 void tcp_destroy(struct tcp_layer *t)
@@ -64,6 +69,9 @@ void tcp_destroy(struct tcp_layer *t)
     }
     free(t->buckets);
     t->buckets = NULL;
+    free(t->port_refs);
+    t->port_refs = NULL;
+    ts_heap_free(&t->timers);
 }
 
 static uint32_t tcp_bucket(const struct tcp_layer *t, uint32_t laddr,
@@ -103,12 +111,7 @@ int tcp_port_in_use_by_listener(struct tcp_layer *t, uint16_t port)
 
 int tcp_port_in_use(struct tcp_layer *t, uint16_t port)
 {
-    if (tcp_port_in_use_by_listener(t, port))
-        return 1;
-    for (struct tcp_conn *c = t->all; c; c = c->next)
-        if (c->lport == port)
-            return 1;
-    return 0;
+    return tcp_port_in_use_by_listener(t, port) || t->port_refs[port] > 0;
 }
 
 /* Make room for one more TCB: the oldest TIME-WAIT connection goes first
@@ -117,15 +120,39 @@ static int tcp_make_room(struct tcp_layer *t)
 {
     if (t->stats.conns_now < t->cfg.max_conns)
         return 1;
-    struct tcp_conn *oldest = NULL;
-    for (struct tcp_conn *c = t->all; c; c = c->next)
-        if (c->state == TCP_TIME_WAIT && !c->busy &&   /* busy: pinned */
-            (!oldest || c->tw_at < oldest->tw_at))
-            oldest = c;
+    struct tcp_conn *oldest = t->tw_head;
+    while (oldest && oldest->busy)      /* busy: inside its callback */
+        oldest = oldest->twnext;
     if (!oldest)
         return 0;
     tcp_conn_free(oldest);
     return 1;
+}
+
+static void tcp_tw_link(struct tcp_conn *c)
+{
+    struct tcp_layer *t = c->t;
+    c->twnext = NULL;
+    c->twprev = t->tw_tail;
+    if (t->tw_tail)
+        t->tw_tail->twnext = c;
+    else
+        t->tw_head = c;
+    t->tw_tail = c;
+}
+
+static void tcp_tw_unlink(struct tcp_conn *c)
+{
+    struct tcp_layer *t = c->t;
+    if (c->twprev)
+        c->twprev->twnext = c->twnext;
+    else
+        t->tw_head = c->twnext;
+    if (c->twnext)
+        c->twnext->twprev = c->twprev;
+    else
+        t->tw_tail = c->twprev;
+    c->twnext = c->twprev = NULL;
 }
 
 struct tcp_conn *tcp_conn_new(struct tcp_layer *t, uint32_t laddr,
@@ -135,7 +162,10 @@ struct tcp_conn *tcp_conn_new(struct tcp_layer *t, uint32_t laddr,
         TCP_COUNT(t, drop_no_tcb, NULL);
         return NULL;
     }
-    struct tcp_conn *c = calloc(1, sizeof *c);
+    /* A timer slot for every TCB, so arming one never allocates. */
+    struct tcp_conn *c = NULL;
+    if (ts_heap_reserve(&t->timers, (uint32_t)t->stats.conns_now + 1) == 0)
+        c = calloc(1, sizeof *c);
     if (!c) {
         TCP_COUNT(t, drop_no_tcb, NULL);
         return NULL;
@@ -153,9 +183,11 @@ struct tcp_conn *tcp_conn_new(struct tcp_layer *t, uint32_t laddr,
             c->flags |= TCP_F_NO_CSUM;
     }
     c->rto = t->cfg.rto_init;
-    c->rto_at = c->delack_at = c->keep_at = c->tw_at = TS_NEVER;
+    c->rto_at = c->delack_at = c->keep_at = c->tw_at = c->idle_at = TS_NEVER;
+    ts_heap_node_init(&c->tnode);
+    t->stats.mem_tcb += sizeof *c + sizeof(struct ts_heap_node *);
     c->last_rx = t->now;
-    c->ssthresh = UINT32_MAX;
+    tcp_cc_conn_init(c);
     c->sndbuf = t->cfg.sndbuf;
     c->rcvbuf = t->cfg.rcvbuf;
     c->id = ++t->next_id;
@@ -163,6 +195,7 @@ struct tcp_conn *tcp_conn_new(struct tcp_layer *t, uint32_t laddr,
     uint32_t b = tcp_bucket(t, laddr, lport, raddr, rport);
     c->hnext = t->buckets[b];
     t->buckets[b] = c;
+    t->port_refs[lport]++;
     c->next = t->all;
     if (t->all)
         t->all->prev = c;
@@ -171,15 +204,16 @@ struct tcp_conn *tcp_conn_new(struct tcp_layer *t, uint32_t laddr,
     return c;
 }
 
+/* The rings' limits: their storage comes with the first byte (tcp_buf.h),
+ * so this cannot fail any more; the -ENOMEM of its callers is kept for a
+ * budget to come. */
 int tcp_conn_alloc_buffers(struct tcp_conn *c)
 {
-    if (c->snd.buf)
+    if (c->snd.lim || c->rcv.lim)
         return 0;
-    if (tcp_ring_init(&c->snd, c->sndbuf) < 0 ||
-        tcp_ring_init(&c->rcv, c->rcvbuf) < 0) {
-        tcp_ring_free(&c->snd);
-        return -ENOMEM;
-    }
+    c->snd.mem = c->rcv.mem = &c->t->stats.mem_rings;
+    tcp_ring_init(&c->snd, c->sndbuf);
+    tcp_ring_init(&c->rcv, c->rcvbuf);
     return 0;
 }
 
@@ -192,6 +226,7 @@ static void tcp_unlink(struct tcp_conn *c)
         pp = &(*pp)->hnext;
     if (*pp)
         *pp = c->hnext;
+    t->port_refs[c->lport]--;
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -229,10 +264,15 @@ void tcp_conn_free(struct tcp_conn *c)
     struct tcp_layer *t = c->t;
     tcp_unqueue(c);
     tcp_unlink(c);
-    if (c->state == TCP_TIME_WAIT)
+    ts_heap_set(&t->timers, &c->tnode, TS_NEVER);
+    tcp_settle_dequeue(c);
+    if (c->state == TCP_TIME_WAIT) {
         t->stats.conns_time_wait--;
+        tcp_tw_unlink(c);
+    }
     t->stats.conns_now--;
     t->stats.closed++;
+    t->stats.mem_tcb -= sizeof *c + sizeof(struct ts_heap_node *);
     tcp_ring_free(&c->snd);
     tcp_ring_free(&c->rcv);
     free(c);
@@ -255,10 +295,14 @@ void tcp_set_state(struct tcp_conn *c, enum tcp_state s)
     struct tcp_layer *t = c->t;
     if (ts_ev_on(t->ev) && c->state != s)
         tcp_ev_state(c, s);     /* the -v log reads it there too */
-    if (c->state == TCP_TIME_WAIT)
+    if (c->state == TCP_TIME_WAIT && s != TCP_TIME_WAIT) {
         t->stats.conns_time_wait--;
-    if (s == TCP_TIME_WAIT)
+        tcp_tw_unlink(c);
+    }
+    if (s == TCP_TIME_WAIT && c->state != TCP_TIME_WAIT) {
         t->stats.conns_time_wait++;
+        tcp_tw_link(c);
+    }
     if (s == TCP_ESTABLISHED && c->state != TCP_ESTABLISHED)
         t->stats.established++;
     c->state = (uint8_t)s;
@@ -267,6 +311,7 @@ void tcp_set_state(struct tcp_conn *c, enum tcp_state s)
 void tcp_conn_event(struct tcp_conn *c, unsigned ev)
 {
     c->pending_ev |= ev;
+    tcp_settle_enqueue(c);  /* delivered by this settle, or by tcp_poll */
 }
 
 void tcp_conn_settle(struct tcp_conn *c)
@@ -293,8 +338,16 @@ void tcp_conn_settle(struct tcp_conn *c)
             c->fn(c->ctx, c, ev);
     }
     c->busy--;
-    if (c->flags & TCP_F_RELEASE)
+    if (c->flags & TCP_F_RELEASE) {
         tcp_conn_free(c);
+        return;
+    }
+    tcp_rings_watch(c);
+    tcp_timer_sync(c);
+    if (c->pending_ev)
+        tcp_settle_enqueue(c);  /* more than the rounds allow: next poll */
+    else
+        tcp_settle_dequeue(c);
 }
 
 void tcp_conn_done(struct tcp_conn *c, int err)
@@ -307,6 +360,8 @@ void tcp_conn_done(struct tcp_conn *c, int err)
      * accepted (a listener's half-open or queued connection). */
     if (c->flags & TCP_F_USER_CLOSED || c->listener) {
         c->flags |= TCP_F_RELEASE;
+        tcp_settle_enqueue(c);  /* freed by the settle that follows, or
+                                   by the next poll */
         return;
     }
     tcp_conn_event(c, err ? TCP_EV_ERROR | TCP_EV_READABLE | TCP_EV_WRITABLE

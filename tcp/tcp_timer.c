@@ -2,13 +2,19 @@
  * (zero-window probes), delayed ACK, keepalive (RFC 1122 §4.2.3.6),
  * TIME-WAIT (2 MSL) and the FIN-WAIT-2 limit of a closed socket.
  *
- * A connection keeps absolute deadlines; tcp_poll() walks the connections
- * and runs what is due, tcp_next_deadline() tells the event loop when to
- * come back. The retransmission and persist timers share rto_at: data in
- * flight means retransmission, none in flight with data held back by the
- * peer's window means persist.
+ * A connection keeps absolute deadlines; the layer's heap (core/heap.h)
+ * holds each TCB once, keyed by the earliest of them, so tcp_next_deadline()
+ * is the heap's top and tcp_poll() looks only at the TCBs that are due (and
+ * those queued for a settle), never at the whole table. Every change of a
+ * deadline ends in tcp_timer_sync(): at the end of each settle (after a
+ * segment, a timer or a call) and where a call arms one without a settle.
+ * The retransmission and persist timers share rto_at: data in flight means
+ * retransmission, none in flight with data held back by the peer's window
+ * means persist. One more deadline, idle_at, frees rings left empty.
  */
 #include "tcp/tcp_conn.h"
+
+#include <stddef.h>
 
 /* RFC 6298 §2: srtt and rttvar are kept in 1/8 ms so that the gains of
  * 1/8 and 1/4 need no floating point. */
@@ -131,14 +137,8 @@ static void tcp_rto_expired(struct tcp_conn *c)
         return;
     }
     c->rto = c->rto * 2 < t->cfg.rto_max ? c->rto * 2 : t->cfg.rto_max;
-    c->flags &= ~(TCP_F_RTT_TIMING | TCP_F_IN_RECOVERY);
-    c->dupacks = 0;
-    c->sacked.n = 0;    /* RFC 2018 §8: after a time-out, SACKs are not trusted */
-    if (!tcp_syn_state(c)) {
-        uint32_t half = tcp_flight(c) / 2;
-        c->ssthresh = half > 2u * c->mss ? half : 2u * c->mss;
-        c->cwnd = c->mss;
-    }
+    c->flags &= ~TCP_F_RTT_TIMING;
+    tcp_cc_on_rto(c);   /* window, threshold, recovery, scoreboard */
     c->snd_nxt = tcp_syn_state(c) ? c->iss : c->snd_una;
     c->rto_at = TS_NEVER;
     /* The SYN or SYN-ACK goes again (data is counted as it is resent). */
@@ -164,8 +164,40 @@ static void tcp_keepalive_expired(struct tcp_conn *c)
     tcp_timer_rearm(c);
 }
 
+/* Rings whose storage can go: allocated, empty, nothing out of order. */
+static unsigned tcp_rings_empty(const struct tcp_conn *c)
+{
+    return (c->snd.buf && c->snd.len == 0) +
+           (c->rcv.buf && c->rcv.len == 0 && c->ooo.n == 0) * 2;
+}
+
+/* An idle connection costs its TCB only: a ring that has stayed empty for
+ * TCP_RING_IDLE_MS gives its memory back (it comes again with the next
+ * byte). Not at once, so a connection that empties its rings on every
+ * request does not pay an allocation each time. */
+void tcp_rings_watch(struct tcp_conn *c)
+{
+    if (!tcp_rings_empty(c))
+        c->idle_at = TS_NEVER;
+    else if (c->idle_at == TS_NEVER)
+        c->idle_at = c->t->now + TCP_RING_IDLE_MS;
+}
+
+static void tcp_rings_idle_expired(struct tcp_conn *c)
+{
+    unsigned which = tcp_rings_empty(c);
+    c->idle_at = TS_NEVER;
+    if (which & 1)
+        tcp_ring_release(&c->snd);
+    if (which & 2)
+        tcp_ring_release(&c->rcv);
+    c->t->stats.rings_released += (which & 1) + (which >> 1);
+}
+
 void tcp_conn_poll(struct tcp_conn *c, uint64_t now)
 {
+    if (c->idle_at <= now)
+        tcp_rings_idle_expired(c);
     if (c->tw_at <= now) {
         tcp_conn_done(c, 0);        /* TIME-WAIT or FIN-WAIT-2 over */
         return;
@@ -188,36 +220,98 @@ void tcp_conn_poll(struct tcp_conn *c, uint64_t now)
 uint64_t tcp_conn_deadline(const struct tcp_conn *c)
 {
     uint64_t d = ts_min_deadline(c->rto_at, c->delack_at);
+    d = ts_min_deadline(d, c->idle_at);
     return ts_min_deadline(d, ts_min_deadline(c->keep_at, c->tw_at));
 }
 
+void tcp_timer_sync(struct tcp_conn *c)
+{
+    ts_heap_set(&c->t->timers, &c->tnode, tcp_conn_deadline(c));
+}
+
+void tcp_settle_enqueue(struct tcp_conn *c)
+{
+    struct tcp_layer *t = c->t;
+    if (c->flags & TCP_F_SETTLE_Q)
+        return;
+    c->flags |= TCP_F_SETTLE_Q;
+    c->sgen = t->poll_gen;
+    c->snext = NULL;
+    c->sprev = t->settle_tail;
+    if (t->settle_tail)
+        t->settle_tail->snext = c;
+    else
+        t->settle_head = c;
+    t->settle_tail = c;
+}
+
+void tcp_settle_dequeue(struct tcp_conn *c)
+{
+    struct tcp_layer *t = c->t;
+    if (!(c->flags & TCP_F_SETTLE_Q))
+        return;
+    c->flags &= ~TCP_F_SETTLE_Q;
+    if (c->sprev)
+        c->sprev->snext = c->snext;
+    else
+        t->settle_head = c->snext;
+    if (c->snext)
+        c->snext->sprev = c->sprev;
+    else
+        t->settle_tail = c->sprev;
+    c->snext = c->sprev = NULL;
+}
+
+/* The TCBs whose earliest deadline has come leave the heap for the settle
+ * queue: only they are looked at, however large the table. */
+static void tcp_poll_take_due(struct tcp_layer *t, uint64_t now)
+{
+    struct ts_heap_node *nd;
+    while ((nd = ts_heap_min(&t->timers)) && nd->key <= now) {
+        struct tcp_conn *c =
+            (struct tcp_conn *)((char *)nd - offsetof(struct tcp_conn, tnode));
+        ts_heap_set(&t->timers, nd, TS_NEVER);  /* back at its settle */
+        t->timer_visits++;
+        tcp_settle_enqueue(c);
+    }
+}
+
+/* Run what is due and settle what is queued, each TCB once: one queued
+ * again meanwhile (a callback's news, a deadline still due) carries the new
+ * generation and waits for the next poll, as a walk of the table would have
+ * left it. A callback may close or abort any TCB: freeing takes it off the
+ * queue, so the queue never holds a dangling pointer. */
 void tcp_poll(struct tcp_layer *t, uint64_t now)
 {
     t->now = now;
     t->ev_why = "timer";
-    for (struct tcp_conn *c = t->all, *next; c; c = next) {
-        next = c->next;
-        int due = tcp_conn_deadline(c) <= now;
-        if (!due && !c->pending_ev && !(c->flags & TCP_F_RELEASE))
-            continue;
-        /* The callbacks run by the settle may close or abort any TCB, next
-         * included: pin next (the settle of a busy TCB leaves it alone) so
-         * that this walk, arriving there, delivers its events and frees it. */
-        if (next)
-            next->busy++;
-        if (due)
+    tcp_poll_take_due(t, now);
+    uint32_t gen = ++t->poll_gen;
+    struct tcp_conn *c;
+    while ((c = t->settle_head) && c->sgen != gen) {
+        tcp_settle_dequeue(c);
+        if (tcp_conn_deadline(c) <= now)
             tcp_conn_poll(c, now);
-        tcp_conn_settle(c);         /* may free c: next was taken before */
-        if (next)
-            next->busy--;
+        tcp_conn_settle(c);         /* may free c */
     }
     t->ev_why = NULL;
 }
 
 uint64_t tcp_next_deadline(const struct tcp_layer *t)
 {
-    uint64_t d = TS_NEVER;
-    for (const struct tcp_conn *c = t->all; c; c = c->next)
-        d = ts_min_deadline(d, tcp_conn_deadline(c));
-    return d;
+    return ts_heap_min_key(&t->timers);
+}
+
+unsigned tcp_timer_check(const struct tcp_layer *t)
+{
+    unsigned bad = 0;
+    for (const struct tcp_conn *c = t->all; c; c = c->next) {
+        uint64_t d = tcp_conn_deadline(c);
+        if (c->busy)
+            continue;
+        if (d == TS_NEVER ? ts_heap_node_armed(&c->tnode)
+                          : !ts_heap_node_armed(&c->tnode) || c->tnode.key != d)
+            bad++;
+    }
+    return bad;
 }

@@ -14,14 +14,27 @@
 # and reached from the host with nc; tapstack-ctl ss -a;
 # stops the stack with SIGTERM so it prints its
 # counters; prints a tshark (or tcpdump) listing of the capture; tears the
-# namespace down. The machine's own interfaces are never touched. Needs root
-# (or CAP_NET_ADMIN and CAP_NET_RAW). Exits 1 when a step failed.
+# namespace down; last, draws the capture with tapstack-draw into one HTML
+# page ($DEMO_HTML, default $BUILD/demo.html: ladder diagrams, time-sequence
+# graphs, the frame list, and the trace when tapstack writes one with
+# --trace) and says where it is. The machine's own interfaces are never
+# touched. Needs root (or CAP_NET_ADMIN and CAP_NET_RAW). Exits 1 when a
+# step failed.
 set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 : "${BUILD:=build}"
 PCAP=${DEMO_PCAP:-$BUILD/demo.pcap}
+HTML=${DEMO_HTML:-$BUILD/demo.html}
+TRACE=""
+TRACE_ARGS=()
+# The JSON-lines trace, when this tapstack has it: the page links each
+# frame to the trace lines that name it.
+if "$BUILD/tapstack" --help 2>/dev/null | grep -q -- '--trace'; then
+    TRACE=${DEMO_TRACE:-$BUILD/demo.jsonl}
+    TRACE_ARGS=(--trace "$TRACE")
+fi
 TAP=tsdemo0
 HOST_IP=10.0.0.1
 STACK_IP=10.0.0.2
@@ -60,9 +73,9 @@ TS_NS=ts-demo-$$
 timeout 10 ip netns add "$TS_NS" || die "cannot create network namespace $TS_NS"
 TS_NAMESPACES=$TS_NS
 timeout 10 ip -n "$TS_NS" link set lo up
-echo "namespace $TS_NS; $BUILD/tapstack --iface $TAP --addr $STACK_IP/24 --host-addr $HOST_IP/24 --pcap $PCAP -v"
+echo "namespace $TS_NS; $BUILD/tapstack --iface $TAP --addr $STACK_IP/24 --host-addr $HOST_IP/24 --pcap $PCAP ${TRACE_ARGS[*]} -v"
 if ! ts_stack_start "$TS_NS" demo --iface "$TAP" --addr "$STACK_IP/24" \
-    --host-addr "$HOST_IP/24" --pcap "$PCAP" -v; then
+    --host-addr "$HOST_IP/24" --pcap "$PCAP" "${TRACE_ARGS[@]}" -v; then
     die "tapstack did not start"
 fi
 cat "$TS_STACK_OUT"
@@ -150,6 +163,19 @@ header "tear down"
 ts_cleanup
 echo "namespace $TS_NS deleted"
 echo "capture kept at $PCAP (open it with wireshark, tshark -r or tcpdump -r)"
+
+header "pictures: tapstack-draw"
+if [ -x "$BUILD/tapstack-draw" ]; then
+    echo "$BUILD/tapstack-draw --html $HTML ${TRACE:+--trace $TRACE }$PCAP"
+    if "$BUILD/tapstack-draw" --html "$HTML" ${TRACE:+--trace "$TRACE"} "$PCAP"; then
+        echo "the HTML page of this capture is at $HTML (open it in a browser:"
+        echo "ladder diagrams and time-sequence graphs beside the frame list)"
+    else
+        failed="$failed draw"
+    fi
+else
+    echo "($BUILD/tapstack-draw is not built: no pictures)"
+fi
 if [ -n "$failed" ]; then
     echo "demo: these steps failed:$failed" >&2
     exit 1

@@ -3,16 +3,20 @@
 # are missing: the build (compilers, libpcap, CUnit), the tests and the demo
 # (iproute2, ping, arping, tshark, tcpdump, curl, nc, iperf3, setpriv from
 # util-linux, CPython's test suite), tapstack-ctl's JSON (jansson), what the
-# install test uses (pkg-config, groff, man), and
+# install test uses (pkg-config, groff, man), tapstack-draw's tests
+# (xmllint from libxml2-utils checks its SVG, headless chromium renders its
+# HTML page), and
 # the fuzz targets' (make fuzz: libFuzzer is in libclang-rt-14-dev;
-# make fuzz-cov: llvm-cov and llvm-profdata from llvm-14).
+# make fuzz-cov: llvm-cov and llvm-profdata from llvm-14), and make bench's
+# (lwIP 2.1 for its lwIP rows, xmllint to check its SVG).
 # Runs apt-get only when a package is missing, so it is quick on a machine
 # that has them all.
 set -u
 pkgs="make gcc clang libjansson-dev libpython3.11-testsuite libclang-rt-14-dev
       llvm-14 libpcap-dev libcunit1-dev iproute2
       iputils-ping iputils-arping tshark tcpdump netcat-openbsd procps python3
-      curl wrk iperf3 util-linux pkg-config groff-base man-db"
+      curl wrk iperf3 util-linux pkg-config groff-base man-db liblwip-dev
+      libxml2-utils chromium"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -56,14 +56,16 @@ static void ctl_usage(FILE *out)
 "  ss [-t] [-u] [-l|-a] [-i] [--state S] [--port N]\n"
 "                  sockets like `ss -tuan`: TCP connections and listeners,\n"
 "                  UDP sockets; -l listening only, -a all (default: all but\n"
-"                  listening and unconnected), -i rtt/rttvar, rto, mss, cwnd,\n"
+"                  listening and unconnected), -i congestion control\n"
+"                  (cubic, reno), rtt/rttvar, rto, mss, cwnd,\n"
 "                  ssthresh, windows, bytes, retransmissions, SACK blocks\n"
 "                  and the timers running; --state ESTABLISHED (any state\n"
 "                  name), --port N (either end)\n"
 "  stats [-z] [SECTION]...\n"
-"                  every counter like `netstat -s` (sections eth, lo, arp,\n"
-"                  ipv4, icmp, tcp, udp, pbuf, stack, host); -z counts from\n"
-"                  zero again from now on (levels such as conns_now stay)\n"
+"                  every counter like `netstat -s` (sections eth, tap, lo,\n"
+"                  arp, ipv4, icmp, tcp, udp, pbuf, stack, host); -z counts\n"
+"                  from zero again from now on (levels such as conns_now\n"
+"                  stay)\n"
 "  arp             the ARP cache: address, MAC, state, expiry, queued packets\n"
 "  route           the routes\n"
 "  ifconfig        the interface: address, MAC, MTU, frames and bytes\n"
@@ -281,8 +283,8 @@ static void ctl_ss_text(const struct ctl_opts *o, const struct ctl_rec *r)
            ctl_get(r, "peer"));
     if (!o->info || strcmp(r->kind, "tcp") || !*ctl_get(r, "rtt_us"))
         return;
-    printf("\t rtt:%s/%s us rto:%s ms mss:%s cwnd:%s ssthresh:%s snd_wnd:%s"
-           " rcv_wnd:%s in_flight:%s\n", ctl_get(r, "rtt_us"),
+    printf("\t %s rtt:%s/%s us rto:%s ms mss:%s cwnd:%s ssthresh:%s snd_wnd:%s"
+           " rcv_wnd:%s in_flight:%s\n", ctl_get(r, "cc"), ctl_get(r, "rtt_us"),
            ctl_get(r, "rttvar_us"), ctl_get(r, "rto_ms"), ctl_get(r, "mss"),
            ctl_get(r, "cwnd"), ctl_get(r, "ssthresh"), ctl_get(r, "snd_wnd"),
            ctl_get(r, "rcv_wnd"), ctl_get(r, "in_flight"));

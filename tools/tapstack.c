@@ -73,6 +73,9 @@ static void tapstack_usage(FILE *out)
 "  -m, --mac XX:XX:XX:XX:XX:XX\n"
 "                           the stack's MAC (default 02:00 + the IPv4 address)\n"
 "  -M, --mtu N              largest IP datagram per frame, 68..%d (default 1500)\n"
+"      --no-offload         open the TAP without its offloads (virtio-net\n"
+"                           header, partial checksums, 64 KB TCP super-frames\n"
+"                           both ways): one 1,500-byte frame per read/write\n"
 "  -w, --pcap FILE          capture every frame in and out to FILE (pcap)\n"
 "      --trace FILE         write every event (drops, state changes,\n"
 "                           retransmissions and their cause, cwnd/RTO/window\n"
@@ -95,6 +98,12 @@ static void tapstack_usage(FILE *out)
 "      --no-ctl             serve no programs\n"
 "      --max-sockets N      sockets of the services and programs together,\n"
 "                           16..1048576 (default 1024)\n"
+"      --max-conns N        TCP connections in the table, TIME-WAIT included,\n"
+"                           16..1048576 (default 4096; about 1 KiB each when\n"
+"                           idle)\n"
+"      --cc NAME            TCP congestion control: cubic (RFC 9438, the\n"
+"                           default) or newreno (RFC 5681/6582, \"reno\");\n"
+"                           a program may change its own with TCP_CONGESTION\n"
 "\n"
 "Fault injection (a seeded netem inside the stack; the capture shows what\n"
 "the stack sent and what it received after the faults):\n"
@@ -252,13 +261,16 @@ static int tapstack_option(struct tapstack_opts *o, int c, const char *arg)
     case 'w':
         o->pcap = arg;
         return 0;
+    case 14:
+        o->cfg.no_offload = 1;
+        return 0;
     case 13:
         o->pcap_lo = arg;
         return 0;
-    case 14:
+    case 16:
         o->cfg.trace = arg;
         return 0;
-    case 15:
+    case 17:
         return tapstack_parse_u32(arg, 65536, &o->cfg.trace_max_mb) < 0 ||
                        o->cfg.trace_max_mb == 0
                    ? tapstack_bad("--trace-max-mb (1..65536)", arg) : 0;
@@ -288,6 +300,15 @@ static int tapstack_option(struct tapstack_opts *o, int c, const char *arg)
         return tapstack_parse_u32(arg, 1u << 20, &o->cfg.max_sockets) < 0 ||
                        o->cfg.max_sockets < 16
                    ? tapstack_bad("--max-sockets (16..1048576)", arg) : 0;
+    case 15:
+        return tapstack_parse_u32(arg, 1u << 20, &o->cfg.max_conns) < 0 ||
+                       o->cfg.max_conns < 16
+                   ? tapstack_bad("--max-conns (16..1048576)", arg) : 0;
+    case 30:
+        if (strcmp(arg, "cubic") && strcmp(arg, "newreno") && strcmp(arg, "reno"))
+            return tapstack_bad("--cc (cubic, newreno or reno)", arg);
+        o->cfg.congestion = arg;
+        return 0;
     case 'V':
         printf("tapstack " TAPSTACK_VERSION "\n");
         return -1;
@@ -341,15 +362,18 @@ static int tapstack_parse(struct tapstack_opts *o, int argc, char **argv)
         { "mac", required_argument, NULL, 'm' },
         { "mtu", required_argument, NULL, 'M' },
         { "pcap", required_argument, NULL, 'w' },
+        { "no-offload", no_argument, NULL, 14 },
         { "pcap-lo", required_argument, NULL, 13 },
-        { "trace", required_argument, NULL, 14 },
-        { "trace-max-mb", required_argument, NULL, 15 },
+        { "trace", required_argument, NULL, 16 },
+        { "trace-max-mb", required_argument, NULL, 17 },
         { "services", required_argument, NULL, 's' },
         { "no-services", no_argument, NULL, 'S' },
         { "http-root", required_argument, NULL, 9 },
         { "ctl", required_argument, NULL, 10 },
         { "no-ctl", no_argument, NULL, 11 },
         { "max-sockets", required_argument, NULL, 12 },
+        { "max-conns", required_argument, NULL, 15 },
+        { "cc", required_argument, NULL, 30 },
         { "loss", required_argument, NULL, 1 },
         { "dup", required_argument, NULL, 2 },
         { "reorder", required_argument, NULL, 3 },

@@ -36,6 +36,7 @@ struct chat {
     struct ts_app app;
     struct ts_stack *st;
     int lfd;
+    int accept_paused;              /* out of sockets: listener left alone */
     int max, count;
     struct client cl[CHAT_CLIENTS_LIMIT];
 };
@@ -94,8 +95,14 @@ static void chat_accept(struct chat *ch)
     struct sockaddr_in peer;
     socklen_t len = sizeof peer;
     int fd = ts_accept(ch->st, ch->lfd, (struct sockaddr *)&peer, &len);
-    if (fd < 0)
-        return;                     /* EAGAIN: it went away meanwhile */
+    if (fd < 0) {
+        /* EAGAIN: it went away meanwhile. Out of sockets: the listener
+         * stays readable, so stop polling it for one round (a pause)
+         * rather than spin on the error. */
+        ch->accept_paused = errno == EMFILE || errno == ENFILE ||
+                            errno == ENOMEM || errno == ENOBUFS;
+        return;
+    }
     struct client *c = NULL;
     for (int i = 0; i < ch->max && !c; i++)
         if (ch->cl[i].fd < 0)
@@ -189,7 +196,8 @@ static int chat_run(struct chat *ch)
     struct client *who[1 + CHAT_CLIENTS_LIMIT];
     while (!ts_app_stopped()) {
         nfds_t n = 0;
-        pfd[n++] = (struct pollfd){ .fd = ch->lfd, .events = POLLIN };
+        pfd[n++] = (struct pollfd){ .fd = ch->accept_paused ? -1 : ch->lfd,
+                                    .events = POLLIN };
         for (int i = 0; i < ch->max; i++) {
             struct client *c = &ch->cl[i];
             if (c->fd < 0)
@@ -198,7 +206,9 @@ static int chat_run(struct chat *ch)
             pfd[n++] = (struct pollfd){ .fd = c->fd,
                 .events = (short)(POLLIN | (c->outlen ? POLLOUT : 0)) };
         }
-        int ready = ts_poll(ch->st, pfd, n, 500);   /* 500 ms: see SIGINT */
+        /* 500 ms: see SIGINT; 100 ms: the pause out of sockets */
+        int ready = ts_poll(ch->st, pfd, n, ch->accept_paused ? 100 : 500);
+        ch->accept_paused = 0;
         if (ready < 0 && errno != EINTR) {
             fprintf(stderr, "%s: poll: %s\n", ch->app.name, strerror(errno));
             return 1;

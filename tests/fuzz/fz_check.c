@@ -156,7 +156,7 @@ static void fz_check_conn(const struct tcp_conn *c, uint64_t now)
         return;                     /* nothing received yet */
     fz_expect(seq_leq(c->rcv_nxt, c->rcv_adv), "RCV.NXT past the edge",
               (long)c->rcv_nxt, (long)c->rcv_adv);
-    uint32_t cap = c->rcv.buf ? c->rcv.cap : c->rcvbuf;
+    uint32_t cap = c->rcv.lim ? c->rcv.lim : c->rcvbuf;
     fz_expect((uint64_t)c->rcv.len + (c->rcv_adv - c->rcv_nxt) <= cap,
               "receive window larger than the ring's room",
               (long)(c->rcv_adv - c->rcv_nxt), c->rcv.len);
@@ -186,7 +186,7 @@ static void fz_check_tcp(struct tcp_layer *t, uint64_t now)
 {
     fz_cur = !fz_cur;
     fz_nowing[fz_cur] = 0;
-    uint64_t n = 0, tw = 0;
+    uint64_t n = 0, tw = 0, ring_bytes = 0;
     const struct tcp_conn *prev = NULL;
     for (const struct tcp_conn *c = t->all; c; c = c->next) {
         fz_expect(c->prev == prev, "TCB list links broken", (long)n, 0);
@@ -194,6 +194,7 @@ static void fz_check_tcp(struct tcp_layer *t, uint64_t now)
         fz_expect(n <= t->cfg.max_conns, "more TCBs than max_conns", (long)n,
                   t->cfg.max_conns);
         tw += c->state == TCP_TIME_WAIT;
+        ring_bytes += (uint64_t)c->snd.cap + c->rcv.cap;
         fz_expect(tcp_conn_find(t, c->laddr, c->lport, c->raddr, c->rport) == c,
                   "TCB not found under its own 4-tuple", c->lport, c->rport);
         fz_check_conn(c, now);
@@ -203,6 +204,16 @@ static void fz_check_tcp(struct tcp_layer *t, uint64_t now)
               (long)t->stats.conns_now);
     fz_expect(tw == t->stats.conns_time_wait, "conns_time_wait != TIME-WAITs",
               (long)tw, (long)t->stats.conns_time_wait);
+    uint64_t twl = 0;
+    for (const struct tcp_conn *c = t->tw_head; c && twl <= n; c = c->twnext)
+        twl += c->state == TCP_TIME_WAIT;
+    fz_expect(twl == tw, "TIME-WAIT list != TIME-WAITs", (long)twl, (long)tw);
+    fz_expect(ring_bytes == t->stats.mem_rings, "mem_rings != ring sizes",
+              (long)ring_bytes, (long)t->stats.mem_rings);
+    fz_expect(t->timers.n <= n, "more timers than TCBs", (long)t->timers.n,
+              (long)n);
+    fz_expect(tcp_timer_check(t) == 0, "a TCB's deadline is not where the "
+              "timer heap has it", (long)tcp_timer_check(t), 0);
     uint64_t hashed = 0;
     for (uint32_t b = 0; b < t->nbuckets; b++)
         for (const struct tcp_conn *c = t->buckets[b]; c && hashed <= n;

@@ -85,6 +85,17 @@ def raw_record(op, frame):
     return bytes([op]) + struct.pack(">H", len(frame)) + frame
 
 
+def first_option(frame, hl):
+    """The type of the first IP option that is not a NOP (-1: only NOPs),
+    None when the header has no options: a seed per option kind."""
+    if hl <= 20:
+        return None
+    for t in frame[34:14 + hl]:
+        if t != 1:
+            return t
+    return -1
+
+
 def frame_key(frame):
     """What makes a frame a different kind of seed."""
     ip = ipv4(frame)
@@ -101,7 +112,7 @@ def frame_key(frame):
     if frag & 0x1FFF == 0 and l4:
         sub = l4[0] if proto == 1 else (l4[13] if proto == 6 and len(l4) > 13 else 0)
     return (etype, proto, sub, bool(frag & 0x2000), bool(frag & 0x1FFF),
-            hl > 20, tot // 512)
+            first_option(frame, hl), tot // 512)
 
 
 def seeds_frame(frames):

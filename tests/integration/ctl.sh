@@ -3,14 +3,16 @@
 # private namespace:
 #  1. arguments: --help exits 0; an unknown command or option, and a
 #     control socket nobody serves, exit 2 with one line;
-#  2. `ss -i` during a transfer lists the connection, and its
-#     bytes_received moves between two looks; `--json` parses;
+#  2. `ss -i` during a transfer lists the connection with its congestion
+#     control (cubic), and its bytes_received moves between two looks;
+#     `--json` parses;
 #  3. `stats --json` equals the counters tapstack prints at exit (taken
 #     when nothing moves any more);
 #  4. with 1,000 connections held open to echo, `ss -t` lists them all;
 #  5. another user is refused: exit 2, "permission denied";
 #  6. `stats -z` on a fresh stack: events count from zero again (two pings
-#     later, 2), levels (pbuf in_use) stay.
+#     later, 2), levels (pbuf in_use) stay;
+#  7. `tapstack --cc newreno`: `ss -i` names reno for a connection.
 #
 #   BUILD=build tests/integration/ctl.sh      on its own (or sourced by run.sh)
 set -u
@@ -64,6 +66,8 @@ for i in range(30):
     ts_nsrun "$ns" 5 "$TC_CTL" ss -i --port 9 > "$TS_TMP/ss2" 2>&1
     check "ss -i lists the transfer's connection (ESTABLISHED, port 9)" \
         grep -q "ESTABLISHED.*10.0.0.2:9 " "$TS_TMP/ss1"
+    check "ss -i names its congestion control first (cubic, the default)" \
+        grep -q "^[[:space:]]*cubic rtt:" "$TS_TMP/ss1"
     a=$(tc_received "$TS_TMP/ss1")
     b=$(tc_received "$TS_TMP/ss2")
     echo "#   bytes_received $a, then $b"
@@ -167,6 +171,32 @@ tc_zero() {
     ts_stack_stop TERM
 }
 
+# tapstack --cc newreno: its connections run NewReno ("reno" in ss -i).
+tc_cc() {
+    local ns=$1 pid
+    if ! ts_stack_start "$ns" ctl-cc --iface tap0 --host-addr 10.0.0.1/24 \
+        --addr 10.0.0.2/24 --services discard --cc newreno; then
+        check "--cc newreno: tapstack starts" false
+        return
+    fi
+    timeout 10 ip netns exec "$ns" /usr/bin/python3 -c '
+import socket, time
+s = socket.create_connection(("10.0.0.2", 9))
+for i in range(20):
+    s.sendall(b"x" * 20000)
+    time.sleep(0.1)
+' &
+    pid=$!
+    ts_track_pid "$pid"
+    sleep 0.6
+    ts_nsrun "$ns" 5 "$TC_CTL" ss -i --port 9 > "$TS_TMP/ss.cc" 2>&1
+    check "--cc newreno: ss -i shows reno for the connection" \
+        grep -q "^[[:space:]]*reno rtt:" "$TS_TMP/ss.cc"
+    wait "$pid" 2>/dev/null
+    ts_untrack_pid "$pid"
+    ts_stack_stop TERM
+}
+
 tc_run() {
     local ns
     ts_section "tapstack-ctl (ctl.sh)"
@@ -193,6 +223,7 @@ tc_run() {
     fi
     tc_stats_vs_exit "$ns"
     tc_zero "$ns"
+    tc_cc "$ns"
 }
 
 tc_run

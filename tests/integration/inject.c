@@ -23,7 +23,9 @@
  * Kinds: runt, bad-version, bad-ihl, ihl-past-end, short-totlen, long-totlen,
  * bad-cksum, overlap, ping-of-death, frag-flood, arp-flood, bad-arp, martian,
  * martian-dst (valid datagrams from the host to 127/8: echo, a SYN to port
- * 7, UDP to port 7), all; and two TCP attacks that are not part of "all" (they are not
+ * 7, UDP to port 7), ip-options (echo requests with malformed IP options,
+ * in groups by the stack's drop counter, and with source routes not yet
+ * completed), all; and two TCP attacks that are not part of "all" (they are not
  * malformed, and one needs a live connection):
  *   syn-flood  --count SYNs (default 5000) to --dport (default 7), each from
  *              a distinct (address, port) of the subnet: fills the SYN queue;
@@ -642,6 +644,79 @@ static void kind_martian_dst(struct inj *in)
     inj_group_end(in, -1);
 }
 
+/* ---- IP options ------------------------------------------------------ */
+
+/* An echo request whose header carries opts (len bytes, padded with EOL
+ * to a multiple of 4), both checksums right; the frame's length. */
+static size_t put_echo_opts_frame(struct inj *in, uint8_t *f,
+                                  const uint8_t *opts, size_t len)
+{
+    uint8_t padded[40] = { 0 };
+    size_t olen = (len + 3) / 4 * 4;
+    memcpy(padded, opts, len);
+    size_t n = put_eth(in, f, NULL, NULL, 0x0800);
+    size_t hlen = IPV4_HLEN + olen;
+    struct ipv4_hdr h = {
+        .hlen = (uint8_t)hlen, .total_len = (uint16_t)(hlen + 8 + INJ_ECHO_DATA),
+        .id = in->next_id++, .ttl = IPV4_DEFAULT_TTL,
+        .proto = IPV4_PROTO_ICMP, .src = in->src_ip, .dst = in->dst_ip,
+    };
+    ipv4_emit_opts(&h, padded, olen, f + n);
+    return n + hlen + put_echo(f + n + hlen, INJ_ECHO_DATA, in->next_id);
+}
+
+/* One group of option sets, each sent in an echo request. */
+struct inj_optset {
+    uint8_t len;
+    uint8_t b[12];
+};
+
+static void send_optsets(struct inj *in, const char *group,
+                         const struct inj_optset *v, size_t nv)
+{
+    uint8_t f[INJ_FRAME_MAX];
+    inj_group_begin(in, group);
+    for (size_t i = 0; i < nv; i++)
+        inj_send(in, f, put_echo_opts_frame(in, f, v[i].b, v[i].len));
+    inj_group_end(in, -1);
+}
+
+/* Malformed options (RFC 791 §3.1), each in an otherwise valid echo
+ * request: lengths 0 and 1, an option past the header, a type with no
+ * length octet; Record Route, source routes and Timestamp with pointers
+ * and lengths out of range, repeated; and well-formed source routes that
+ * are not yet completed (the stack would have to forward them). */
+static void kind_ip_options(struct inj *in)
+{
+    static const struct inj_optset bad_len[] = {
+        { 4, { 148, 0, 0, 0 } }, { 4, { 1, 148, 1, 0 } },
+        { 8, { 130, 9, 0, 0, 0, 0, 0, 0 } }, { 4, { 1, 1, 1, 148 } },
+        { 4, { 7, 0, 4, 0 } },
+    };
+    static const struct inj_optset bad_rr[] = {
+        { 7, { 7, 7, 3 } }, { 11, { 7, 11, 5 } }, { 7, { 7, 7, 12 } },
+        { 6, { 7, 6, 4 } }, { 6, { 7, 3, 4, 7, 3, 4 } },
+    };
+    static const struct inj_optset bad_srr[] = {
+        { 7, { 131, 7, 2 } }, { 7, { 137, 7, 13 } }, { 9, { 131, 9, 4 } },
+        { 6, { 131, 3, 4, 137, 3, 4 } },
+    };
+    static const struct inj_optset bad_ts[] = {
+        { 4, { 68, 3, 5, 0 } }, { 8, { 68, 8, 5, 2 } }, { 8, { 68, 8, 4, 0 } },
+        { 12, { 68, 12, 14, 0 } }, { 8, { 68, 8, 5, 1 } },
+        { 8, { 68, 4, 5, 0, 68, 4, 5, 0 } },
+    };
+    static const struct inj_optset srr_open[] = {
+        { 7, { 131, 7, 4, 10, 0, 0, 9 } },
+        { 11, { 137, 11, 8, 10, 0, 0, 9, 10, 0, 0, 8 } },
+    };
+    send_optsets(in, "ipopt-bad-len", bad_len, sizeof bad_len / sizeof bad_len[0]);
+    send_optsets(in, "ipopt-bad-rr", bad_rr, sizeof bad_rr / sizeof bad_rr[0]);
+    send_optsets(in, "ipopt-bad-srr", bad_srr, sizeof bad_srr / sizeof bad_srr[0]);
+    send_optsets(in, "ipopt-bad-ts", bad_ts, sizeof bad_ts / sizeof bad_ts[0]);
+    send_optsets(in, "ipopt-srcroute", srr_open, sizeof srr_open / sizeof srr_open[0]);
+}
+
 /* SYNs to dport, each from its own (subnet address, port): the addresses
  * cycle through the /24 and the port moves on once per cycle, so no two
  * share a 4-tuple and each must reach the listener. */
@@ -786,7 +861,7 @@ typedef void (*kind_fn)(struct inj *in);
 
 /* "all" runs the first NKINDS_ALL kinds: the malformed frames, not the TCP
  * attacks at the end of the table. */
-#define NKINDS_ALL 14
+#define NKINDS_ALL 15
 #define NKINDS_TCP 2
 static const struct { const char *name; kind_fn fn; } kinds[] = {
     { "runt", kind_runt },
@@ -803,6 +878,7 @@ static const struct { const char *name; kind_fn fn; } kinds[] = {
     { "bad-arp", kind_bad_arp },
     { "martian", kind_martian },
     { "martian-dst", kind_martian_dst },
+    { "ip-options", kind_ip_options },
     { "syn-flood", kind_syn_flood },
     { "rst-storm", kind_rst_storm },
 };

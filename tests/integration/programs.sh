@@ -66,6 +66,9 @@
 #     own address, byte-exact, while tcpdump on the kernel's side of the
 #     TAP sees none of it (only the 2 frames of one ping sent to prove it
 #     captures).
+# 16. TCP_CONGESTION from progs/congestion.py on the stack: the default
+#     read, "reno" set and read back (after connect too), an unknown name
+#     ENOENT, 1 MiB through the host's echo server intact.
 #
 # Needs root or CAP_NET_ADMIN and /usr/bin/python3; a check whose tool
 # (curl, nc, iperf3, setpriv/runuser) is missing says "skip". Every program
@@ -97,7 +100,7 @@ TP_NS=""                    # the host's namespace (both modes)
 TP_SNS=""                   # the stack's namespace (kernel mode)
 TP_PRE=()
 TP_TESTS="tcp_echo udp threading forking udpserver selectors asyncio connect"
-TP_TESTS="$TP_TESTS sendfile http nc iperf kill ctl local"
+TP_TESTS="$TP_TESTS sendfile http nc iperf kill ctl local congestion"
 
 # ---- helpers ------------------------------------------------------------
 
@@ -471,6 +474,18 @@ tp_t_connect() {
     check_eq "on the stack, to a closed host port: ConnectionRefusedError" "$TP_RC" 0
     tp_py host 10 connect_refused.py "$TP_STACK_IP" 5012
     check_eq "from the host, to a closed stack port: ConnectionRefusedError" "$TP_RC" 0
+}
+
+# ---- TCP_CONGESTION -----------------------------------------------------------
+
+tp_t_congestion() {
+    ts_section "TCP_CONGESTION: read, choose reno, ENOENT, 1 MiB echoed"
+    if tp_server host echo-cc "listening on" \
+        "$TP_PY" "$TP_PROGS/tcp_echo_server.py" "$TP_HOST_IP" 5013 1; then
+        tp_py stack 30 congestion.py "$TP_HOST_IP" 5013
+        check_eq "TCP_CONGESTION on the stack: reno set and read, unknown name ENOENT, 1 MiB intact" "$TP_RC" 0
+        tp_wait "$TP_SRV" 5
+    fi
 }
 
 # ---- 9. sendfile -------------------------------------------------------------

@@ -14,12 +14,14 @@
 #  2. basics, with --pcap: ping -c 20 -i 0.05 with no loss; 4,000-byte pings
 #     with no loss, reassembled by the stack and fragmented in reply (its
 #     counters); arping gets 3 replies; an unknown protocol (253) draws ICMP
-#     protocol unreachable back to the kernel.
+#     protocol unreachable back to the kernel; ping -R and ping -T tsonly
+#     get their options back with the stack's address and timestamp.
 #  3. the hostile battery: build/inject sends each kind of malformed frame;
 #     the drop counter for each group rises by exactly what was sent (one
 #     per frame, one per datagram for overlapping fragments); the stack
 #     answers none of them, stays up, and still answers ping; then all kinds
-#     again back to back.
+#     again back to back. Malformed IP options (ip-options) are the one kind
+#     answered: each by ICMP Parameter Problem or counted as rate-limited.
 #  4. limits: 200 never-completed fragmented datagrams make the stack evict
 #     old reassemblies (8 slots) instead of holding more, and a 64 KiB ping
 #     (65,507 bytes, 45 fragments each way) still gets through; echo to the
@@ -30,7 +32,8 @@
 #     answered, the cache evicts instead of growing, ping still works.
 #  6. stop (SIGTERM): exit 0 with the counters printed; the capture is
 #     readable and, for the frames the stack SENT (eth.src = its MAC), tshark
-#     finds nothing malformed, no expert error and no bad IP/ICMP checksum.
+#     finds nothing malformed, no expert error and no bad IP/ICMP checksum
+#     (among them the echo replies with options and the Parameter Problems).
 #     The frames we injected are malformed on purpose, so they are excluded.
 #  7. --host-addr: the stack configures the kernel side of a fresh TAP
 #     itself (address, IPv6 off, up) and answers ping.
@@ -44,8 +47,11 @@
 #     apps), http.sh (the HTTP and UDP services), programs.sh (unmodified
 #     programs on the stack through tapstack-run), ctl.sh (tapstack-ctl
 #     against a running stack), trace.sh (the --trace file against the
-#     capture and the counters, tapstack-ctl watch) and cpython.sh (CPython's own socket test
-#     suites on tapstack against the kernel), sourced the same way.
+#     capture and the counters, tapstack-ctl watch) and cpython.sh
+#     (CPython's own socket test suites on tapstack against the kernel),
+#     sourced the same way; last draw.sh (tapstack-draw on a lossy 1 MiB HTTP capture and on the
+#     captures kept above: valid SVG, the expected arrows and states, the
+#     HTML page rendered by headless Chromium).
 #
 # The capture of the main run is copied to $BUILD/integration.pcap for a look
 # after a failure.
@@ -64,6 +70,13 @@ FLOOD=${FLOOD:-10000}
 
 ts_require_env
 PCAP=$TS_TMP/integration.pcap     # private: parallel runs must not share it
+
+# TS_PARTS="main tcp" runs only those parts (default: all of them): args,
+# main (sections 2-6), hostaddr, tcp, loop, apps, http, programs, ctl,
+# trace, cpython, draw. tests/integration/asan.sh runs a few against a sanitized build.
+ts_part() {
+    [ -z "${TS_PARTS:-}" ] || [[ " $TS_PARTS " == *" $1 "* ]]
+}
 
 missing=""
 for b in tapstack inject; do
@@ -205,6 +218,45 @@ test_basics() {
     fi
 }
 
+# ---- 2b. IP options -------------------------------------------------------
+
+# ping -R and ping -T tsonly from the kernel: each reply carries the
+# option back with the stack's entry added (RFC 1122 3.2.2.6).
+test_ip_options() {
+    local a b out
+    ts_section "IP options (ping -R, ping -T tsonly)"
+    snap; a=$SNAP
+    out=$(ts_nsrun "$TS_NS" 20 ping -n -c 3 -i 0.2 -W 2 -R "$STACK_IP" 2>&1)
+    grep -E 'transmitted|^RR:|^[[:space:]]+[0-9.]+$' <<<"$out" | head -n 8 | sed 's/^/#   /'
+    check "ping -R -c 3: all answered" \
+        grep -qE '^3 packets transmitted, 3 received' <<<"$out"
+    check "ping -R: the recorded route holds the stack's address" \
+        grep -qE "^(RR:)?[[:space:]]+${STACK_IP//./\\.}\$" <<<"$out"
+    # 3,000 bytes: reassembled with the options of its first fragment, the
+    # reply fragmented with Record Route in its first fragment only.
+    out=$(ts_nsrun "$TS_NS" 20 ping -n -c 2 -i 0.2 -W 2 -R -s 3000 "$STACK_IP" 2>&1)
+    grep -E 'transmitted' <<<"$out" | sed 's/^/#   -s 3000: /'
+    check "ping -R -s 3000 -c 2 (fragments both ways): all answered" \
+        grep -qE '^2 packets transmitted, 2 received' <<<"$out"
+    check "ping -R -s 3000: the recorded route holds the stack's address" \
+        grep -qE "^(RR:)?[[:space:]]+${STACK_IP//./\\.}\$" <<<"$out"
+    out=$(ts_nsrun "$TS_NS" 20 ping -n -c 2 -i 0.2 -W 2 -T tsonly "$STACK_IP" 2>&1)
+    grep -E 'transmitted|^TS:|^[[:space:]]+[0-9]' <<<"$out" | head -n 6 | sed 's/^/#   /'
+    check "ping -T tsonly -c 2: all answered" \
+        grep -qE '^2 packets transmitted, 2 received' <<<"$out"
+    check "ping -T tsonly: the replies carry timestamps" grep -q '^TS:' <<<"$out"
+    # The stack's clock is not milliseconds since midnight UT: its stamp
+    # has the high-order bit set, which ping shows as "not-standard".
+    check "ping -T tsonly: the stack added its own (not-standard) timestamp" \
+        grep -q 'not-standard' <<<"$out"
+    snap; b=$SNAP
+    check_eq "icmp tx_echo_options +7 (options reflected)" \
+        "$(ts_delta "$a" "$b" icmp tx_echo_options)" 7
+    check_ge "ipv4 rx_options +7 or more (Linux leaves NOPs in later fragments: each counts)" \
+        "$(ts_delta "$a" "$b" ipv4 rx_options)" 7
+}
+
+
 # ---- 3. hostile battery -------------------------------------------------
 
 # The stack counter that must count each group of inject(1) output.
@@ -225,6 +277,11 @@ group_counter() {
     bad-arp-op) echo "arp drop_bad_op" ;;
     martian) echo "ipv4 drop_martian_src" ;;
     martian-dst) echo "ipv4 drop_martian_dst" ;;
+    ipopt-bad-len) echo "ipv4 drop_opt_bad_len" ;;
+    ipopt-bad-rr) echo "ipv4 drop_opt_bad_rr" ;;
+    ipopt-bad-srr) echo "ipv4 drop_opt_bad_srr" ;;
+    ipopt-bad-ts) echo "ipv4 drop_opt_bad_ts" ;;
+    ipopt-srcroute) echo "ipv4 drop_srcroute" ;;
     *) echo "" ;;
     esac
 }
@@ -272,7 +329,7 @@ check_groups() {
 }
 
 hostile_kind() {
-    local kind=$1 a b sent
+    local kind=$1 a b sent bad
     snap; a=$SNAP
     inject "$kind"
     snap; b=$SNAP
@@ -284,6 +341,19 @@ hostile_kind() {
     case $kind in
     bad-arp)
         check_eq "$kind: no ARP reply" "$(ts_delta "$a" "$b" arp tx_replies)" 0 ;;
+    ip-options)
+        # Malformed options draw Parameter Problem (RFC 1122 3.2.2.5) up to
+        # the ICMP rate limit; unfinished source routes draw nothing.
+        bad=$(grep -E '^inject: ipopt-bad-' <<<"$INJ_OUT" |
+            sed -n 's/.* sent=\([0-9]*\).*/\1/p' | awk '{ n += $1 } END { print n + 0 }')
+        check_eq "$kind: no echo reply" \
+            "$(ts_delta "$a" "$b" icmp tx_echo_replies)" 0
+        check_eq "$kind: each malformed one answered by Parameter Problem or rate-limited" \
+            "$(delta_sum "$a" "$b" icmp tx_param_problems err_rate_limited)" "$bad"
+        check_ge "$kind: Parameter Problems sent (icmp tx_param_problems)" \
+            "$(ts_delta "$a" "$b" icmp tx_param_problems)" 1
+        check_eq "$kind: no other ICMP error" \
+            "$(( $(ts_delta "$a" "$b" icmp tx_errors) - $(ts_delta "$a" "$b" icmp tx_param_problems) ))" 0 ;;
     *)
         check_eq "$kind: no echo reply" \
             "$(ts_delta "$a" "$b" icmp tx_echo_replies)" 0
@@ -296,7 +366,8 @@ test_hostile() {
     local k
     ts_section "hostile battery (build/inject)"
     for k in runt bad-version bad-ihl ihl-past-end short-totlen long-totlen \
-             bad-cksum overlap ping-of-death bad-arp martian martian-dst; do
+             bad-cksum overlap ping-of-death bad-arp martian martian-dst \
+             ip-options; do
         hostile_kind "$k"
         stack_or_fail || return
     done
@@ -433,6 +504,8 @@ test_stop_and_capture() {
     check "capture readable by tshark" test -z "$err"
     check_ge "capture holds frames the stack sent" "$(grep -c '' <<<"$types")" 30
     check_ge "capture holds its echo replies" "$(grep -cx 0 <<<"$types")" 25
+    check_ge "capture holds its Parameter Problems (ip-options x4)" \
+        "$(grep -cE "^12(,|$)" <<<"$types")" 20
     check "tshark: stack's frames not malformed, no expert error, checksums good" \
         tshark_clean
 }
@@ -469,40 +542,44 @@ test_host_addr() {
 
 # ---- main ---------------------------------------------------------------
 
-test_args
+ts_part args && test_args
 
-ts_section "start"
-if check "namespace ts-itest-$$" ts_netns_create ts-itest &&
-   check "TAP $TAP set up in namespace $TS_NS" ts_tap_setup "$TS_NS" "$TAP" "$HOST_IP/24" &&
-   check "tapstack starts and prints 'tapstack: ready'" \
-       ts_stack_start "$TS_NS" main --iface "$TAP" --addr "$STACK_IP/24" \
-       --pcap "$PCAP"; then
-    sed 's/^/#   /' "$TS_STACK_OUT"
-    for t in test_basics test_hostile test_limits test_flood \
-             test_stop_and_capture; do
-        stack_or_fail || break
-        "$t"
-    done
+if ts_part main; then
+    ts_section "start"
+    if check "namespace ts-itest-$$" ts_netns_create ts-itest &&
+       check "TAP $TAP set up in namespace $TS_NS" ts_tap_setup "$TS_NS" "$TAP" "$HOST_IP/24" &&
+       check "tapstack starts and prints 'tapstack: ready'" \
+           ts_stack_start "$TS_NS" main --iface "$TAP" --addr "$STACK_IP/24" \
+           --pcap "$PCAP"; then
+        sed 's/^/#   /' "$TS_STACK_OUT"
+        for t in test_basics test_ip_options test_hostile test_limits test_flood \
+                 test_stop_and_capture; do
+            stack_or_fail || break
+            "$t"
+        done
+    fi
+    keep_capture
 fi
-keep_capture
-test_host_addr
+ts_part hostaddr && test_host_addr
 
 # shellcheck source=tests/integration/tcp.sh
-. "$HERE/tcp.sh"
+ts_part tcp && . "$HERE/tcp.sh"
 # shellcheck source=tests/integration/loop.sh
-. "$HERE/loop.sh"
+ts_part loop && . "$HERE/loop.sh"
 # shellcheck source=tests/integration/apps.sh
-. "$HERE/apps.sh"
+ts_part apps && . "$HERE/apps.sh"
 # shellcheck source=tests/integration/http.sh
-. "$HERE/http.sh"
+ts_part http && . "$HERE/http.sh"
 # shellcheck source=tests/integration/programs.sh
-. "$HERE/programs.sh"
+ts_part programs && . "$HERE/programs.sh"
 # shellcheck source=tests/integration/ctl.sh
-. "$HERE/ctl.sh"
+ts_part ctl && . "$HERE/ctl.sh"
 # shellcheck source=tests/integration/trace.sh
-. "$HERE/trace.sh"
+ts_part trace && . "$HERE/trace.sh"
 # shellcheck source=tests/integration/cpython.sh
-. "$HERE/cpython.sh"
+ts_part cpython && . "$HERE/cpython.sh"
+# shellcheck source=tests/integration/draw.sh
+ts_part draw && . "$HERE/draw.sh"
 
 echo "# took $(ts_elapsed) s"
 ts_summary

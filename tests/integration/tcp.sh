@@ -40,16 +40,22 @@
 #     waiting for ARP answers about the flood's sources): tshark finds no
 #     malformed frame, no expert error and no bad IP or TCP checksum among
 #     the frames the stack SENT (eth.src = its MAC), and it did check their
-#     checksums.
-# bulk (no capture):
-#  2. nc sends 100 MiB to discard: exit 0, tcp rx_bytes +104,857,600.
+#     checksums. The TAP's offloads are on: the capture holds TCP
+#     super-frames (longer than 1,514 bytes) both ways, which tshark reads,
+#     their checksums finished (Good) in the capture.
+# bulk (no capture), then bulk-plain (--no-offload), the same tests:
+#  2. nc sends 100 MiB to discard: exit 0, tcp rx_bytes +104,857,600. With
+#     offloads the kernel sent super-frames (tap rx_super_frames) and each
+#     was one TCP segment (rx_segments below 100 MiB / 1,448); without,
+#     none.
 #  3. chargen: the first 100 lines are RFC 864 lines (72 printable characters
 #     in a row, CRLF, each line starting one character later); 100 MiB read
 #     by the host has the right byte count and the SHA-256 of the pattern.
-#     daytime answers one line and, having closed first, its connection
-#     is the one the stack keeps in TIME-WAIT.
+#     With offloads the stack sent super-frames (tap tx_super_frames);
+#     without, none. daytime answers one line and, having closed first, its
+#     connection is the one the stack keeps in TIME-WAIT.
 # faults (--loss 0.05 --dup 0.02 --reorder 0.05 --seed 7, --pcap):
-#  5. 10 MiB echo round trip arrives byte-exact (SHA-256) within 90 s; the
+#  5. 10 MiB (TT_QUICK=1: 1 MiB) echo round trip arrives byte-exact (SHA-256) within 90 s; the
 #     stack retransmitted and the faults really happened; the connection is
 #     released; in the capture no data segment was sent more than 10 times.
 # Rates and times are printed as "#" lines; no check asserts a speed.
@@ -77,7 +83,16 @@ TT_BULK=$((100 * TT_MIB))
 TT_CONNS=${TT_CONNS:-200}
 TT_SYNS=${TT_SYNS:-5000}
 TT_RSTS=${TT_RSTS:-1000}
+# TT_QUICK=1: a short run (tests/integration/asan.sh): no bulk instance,
+# and the faults instance echoes TT_FAULTS_MIB (1 instead of 10) MiB.
+TT_QUICK=${TT_QUICK:-0}
+if [ "$TT_QUICK" = 1 ]; then
+    TT_FAULTS_MIB=${TT_FAULTS_MIB:-1}
+else
+    TT_FAULTS_MIB=${TT_FAULTS_MIB:-10}
+fi
 TT_NS=""
+TT_OFFLOAD=1            # the running instance has the TAP's offloads
 # SYN-ACKs to the flood's spoofed sources wait for ARP answers that never
 # come: at most 4 packets for each of the 64 ARP cache entries.
 TT_ARP_HELD=256
@@ -487,20 +502,50 @@ test_tcp_capture() {
     good=$(tt_tshark -Y "eth.src == $TT_STACK_MAC && tcp.checksum.status == \"Good\"" | grep -c .)
     bad=$(tt_tshark -Y "eth.src == $TT_STACK_MAC && (_ws.malformed || _ws.expert.severity >= error || ip.checksum.status == \"Bad\" || tcp.checksum.status == \"Bad\")")
     [ -n "$bad" ] && head -n 20 <<<"$bad" | sed 's/^/#   /'
-    check_ge "capture holds TCP segments the stack sent" "$sent" 1000
+    # (With the TAP's offloads the 1 MiB echo is a few dozen super-frames.)
+    check_ge "capture holds TCP segments the stack sent" "$sent" 500
     check_eq "tshark verified the TCP checksum of each of them (Good)" "$good" "$sent"
     check "tshark: stack's TCP frames not malformed, no expert error, checksums good" \
         test -z "$bad"
+    tt_capture_super
     cp "$TT_PCAP" "$TT_PCAP_KEEP.$$" 2>/dev/null &&
         mv -f "$TT_PCAP_KEEP.$$" "$TT_PCAP_KEEP" &&
         echo "# capture of the TCP run: $TT_PCAP_KEEP"
 }
 
+# With offloads (the default) the capture shows the super-frames as they
+# crossed the TAP: some longer than a 1,514-byte frame, both ways, read by
+# tshark as whole TCP segments with good checksums.
+tt_capture_super() {
+    local out in
+    out=$(tt_tshark -Y "eth.src == $TT_STACK_MAC && tcp && frame.len > 1514 && tcp.checksum.status == \"Good\"" | grep -c .)
+    in=$(tt_tshark -Y "eth.dst == $TT_STACK_MAC && tcp && frame.len > 1514" | grep -c .)
+    echo "#   super-frames in the capture: $out sent, $in received"
+    check_ge "capture: TCP super-frames the stack sent (> 1,514 bytes, checksum Good)" "$out" 1
+    check_ge "capture: TCP super-frames the kernel sent (> 1,514 bytes)" "$in" 1
+}
+
+tt_mode() {
+    [ "$TT_OFFLOAD" = 1 ] && echo " (TAP offloads)" || echo " (--no-offload)"
+}
+
+# With offloads (TT_OFFLOAD=1): counter NAME of section tap rose by at
+# least 1 between snapshots A and B; without: it stayed 0.
+tt_check_super() {
+    local what=$1 a=$2 b=$3 name=$4 n
+    n=$(ts_delta "$a" "$b" tap "$name")
+    if [ "$TT_OFFLOAD" = 1 ]; then
+        check_ge "$what: super-frames through the TAP (tap $name +$n)" "$n" 1
+    else
+        check_eq "$what (--no-offload): no super-frame (tap $name +$n)" "$n" 0
+    fi
+}
+
 # ---- 2. discard 100 MiB (bulk) --------------------------------------------
 
 test_tcp_discard() {
-    local a b rc t0 secs left
-    ts_section "TCP discard: 100 MiB"
+    local a b rc t0 secs left segs
+    ts_section "TCP discard: 100 MiB$(tt_mode)"
     tt_snap; a=$TT_SNAP
     t0=$(date +%s.%N)
     ts_nsrun "$TT_NS" 60 bash -c 'head -c "$1" /dev/zero | nc -N "$2" 9' \
@@ -514,6 +559,12 @@ test_tcp_discard() {
     check_eq "discard 100 MiB: tcp rx_bytes +$TT_BULK" \
         "$(ts_delta "$a" "$b" tcp rx_bytes)" "$TT_BULK"
     check_eq "discard: connection released (conns_now)" "$left" 0
+    tt_check_super "discard" "$a" "$b" rx_super_frames
+    if [ "$TT_OFFLOAD" = 1 ]; then
+        segs=$(ts_delta "$a" "$b" tcp rx_segments)
+        check "discard: each super-frame one TCP segment (tcp rx_segments +$segs < $((TT_BULK / 1448)))" \
+            test "$segs" -lt $((TT_BULK / 1448))
+    fi
 }
 
 # ---- 3. chargen 100 MiB (bulk) ---------------------------------------------
@@ -559,8 +610,8 @@ tt_chargen_expect() {
 }
 
 test_tcp_chargen() {
-    local first start want got count rc t0 secs
-    ts_section "TCP chargen: 100 MiB to the host"
+    local first start want got count rc t0 secs a
+    ts_section "TCP chargen: 100 MiB to the host$(tt_mode)"
     first=$TS_TMP/chargen.first
     ts_nsrun "$TT_NS" 10 bash -c 'nc -d "$1" 19 | head -c 7400' tt-chargen \
         "$TT_STACK_IP" >"$first"
@@ -574,6 +625,7 @@ test_tcp_chargen() {
     mkfifo "$TS_TMP/chargen.fifo"
     timeout 90 sh -c 'sha256sum <"$1" >"$2"' tt-sha "$TS_TMP/chargen.fifo" \
         "$TS_TMP/chargen.sha" &
+    tt_snap; a=$TT_SNAP
     t0=$(date +%s.%N)
     count=$(ts_nsrun "$TT_NS" 60 bash -c \
         'nc -d "$1" 19 | head -c "$2" | tee "$3" | wc -c' tt-chargen \
@@ -587,6 +639,8 @@ test_tcp_chargen() {
     echo "#   sha256 want $(cut -c1-16 <<<"$want")... got $(cut -c1-16 <<<"$got")..."
     check "chargen 100 MiB: SHA-256 of the RFC 864 pattern" test "$got" = "$want"
     check_eq "chargen 100 MiB: pipeline ended within its time limit" "$rc" 0
+    tt_snap
+    tt_check_super "chargen" "$a" "$TT_SNAP" tx_super_frames
     test_tcp_daytime
 }
 
@@ -614,8 +668,8 @@ test_tcp_daytime() {
 
 test_tcp_faults() {
     local a b in=$TS_TMP/faults.in out=$TS_TMP/faults.out rc t0 secs left n
-    ts_section "TCP echo: 10 MiB with --loss 0.05 --dup 0.02 --reorder 0.05"
-    head -c $((10 * TT_MIB)) /dev/urandom >"$in"
+    ts_section "TCP echo: $TT_FAULTS_MIB MiB with --loss 0.05 --dup 0.02 --reorder 0.05"
+    head -c $((TT_FAULTS_MIB * TT_MIB)) /dev/urandom >"$in"
     tt_snap; a=$TT_SNAP
     t0=$(date +%s.%N)
     tt_nc 90 -N "$TT_STACK_IP" 7 <"$in" >"$out" 2>"$TS_TMP/faults.err"
@@ -623,14 +677,14 @@ test_tcp_faults() {
     secs=$(tt_since "$t0")
     tt_wait_no_conns 15
     left=$TT_LEFT b=$TT_SNAP
-    echo "#   10 MiB echoed in $secs s: $(tt_rate $((20 * TT_MIB)) "$secs") both ways"
+    echo "#   $TT_FAULTS_MIB MiB echoed in $secs s: $(tt_rate $((2 * TT_FAULTS_MIB * TT_MIB)) "$secs") both ways"
     for n in retransmits fast_retransmits rto_expired dup_acks rx_ooo_segments out_of_window; do
         printf '#   tcp %s +%s\n' "$n" "$(ts_delta "$a" "$b" tcp "$n")"
     done
     awk '/^faults:$/ { on = 1; next } /^[a-z]+:$/ { on = 0 }
          on && $2 != 0 { printf "#   faults %s %s\n", $1, $2 }' "$b"
-    check_eq "lossy echo 10 MiB: nc exit status (124 = timed out after 90 s)" "$rc" 0
-    check "lossy echo 10 MiB: received bytes have the SHA-256 of those sent" \
+    check_eq "lossy echo $TT_FAULTS_MIB MiB: nc exit status (124 = timed out after 90 s)" "$rc" 0
+    check "lossy echo $TT_FAULTS_MIB MiB: received bytes have the SHA-256 of those sent" \
         tt_same_file "$in" "$out"
     check_ge "lossy echo: the stack retransmitted (tcp retransmits)" \
         "$(ts_delta "$a" "$b" tcp retransmits)" 1
@@ -695,13 +749,23 @@ tt_main() {
         fi
     fi
 
-    if tt_start bulk; then
+    TT_OFFLOAD=1
+    if [ "$TT_QUICK" != 1 ] && tt_start bulk; then
         for t in test_tcp_discard test_tcp_chargen; do
             tt_alive || break
             "$t"
         done
         tt_alive && tt_stop bulk
     fi
+    TT_OFFLOAD=0
+    if [ "$TT_QUICK" != 1 ] && tt_start bulk-plain --no-offload; then
+        for t in test_tcp_discard test_tcp_chargen; do
+            tt_alive || break
+            "$t"
+        done
+        tt_alive && tt_stop bulk-plain
+    fi
+    TT_OFFLOAD=1
 
     if tt_start faults --loss 0.05 --dup 0.02 --reorder 0.05 --seed 7 \
         --pcap "$TT_FAULTS_PCAP"; then

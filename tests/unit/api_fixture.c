@@ -20,7 +20,8 @@
 static struct af af_cur;        /* the one fixture; see af_open */
 
 static struct ts_stack *af_stack(struct netdev *dev, const char *addr,
-                                 uint64_t seed, unsigned max_sockets)
+                                 uint64_t seed, unsigned max_sockets,
+                                 unsigned max_conns)
 {
     struct ts_stack_config c;
     ts_stack_config_init(&c);
@@ -30,18 +31,25 @@ static struct ts_stack *af_stack(struct netdev *dev, const char *addr,
     c.log_level = 0;
     if (max_sockets)
         c.max_sockets = max_sockets;
+    if (max_conns)
+        c.max_conns = max_conns;
     return ts_stack_open(&c);
 }
 
 struct af *af_open(unsigned max_sockets)
+{
+    return af_open_limits(max_sockets, 0);
+}
+
+struct af *af_open_limits(unsigned max_sockets, unsigned max_conns)
 {
     if (af_cur.a || af_cur.b)
         af_close(&af_cur);      /* a fatal assertion skipped the last close */
     memset(&af_cur, 0, sizeof af_cur);
     struct netdev *da, *db;
     CU_ASSERT_FATAL(memdev_pair(&da, &db, AF_WIRE_DEPTH, 1500) == 0);
-    af_cur.a = af_stack(da, "10.0.0.1/24", 1, max_sockets);
-    af_cur.b = af_stack(db, "10.0.0.2/24", 2, max_sockets);
+    af_cur.a = af_stack(da, "10.0.0.1/24", 1, max_sockets, max_conns);
+    af_cur.b = af_stack(db, "10.0.0.2/24", 2, max_sockets, max_conns);
     CU_ASSERT_FATAL(af_cur.a != NULL && af_cur.b != NULL);
     return &af_cur;
 }

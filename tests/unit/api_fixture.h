@@ -13,7 +13,7 @@
  * Helper threads never call CU_ASSERT (CUnit is not thread-safe): they
  * record outcomes, the test thread asserts.
  *
- * Entry points: AF_SA, AF_FAILS, af_open, af_close, af_sin, af_bind,
+ * Entry points: AF_SA, AF_FAILS, af_open, af_open_limits, af_close, af_sin, af_bind,
  * af_connect, af_getint, af_setint, af_socket, af_timeo, af_listener,
  * af_accept, af_pair, af_send_all, af_recv_all, af_pattern, af_expect,
  * af_now_ms, af_sleep_ms, af_spawn, af_join, af_counter, af_sender_main,
@@ -65,6 +65,8 @@ struct af {
 
 /* Open A and B; max_sockets 0 keeps the default. Fatal on failure. */
 struct af *af_open(unsigned max_sockets);
+/* The same with max_conns TCP connections per stack (0: the default). */
+struct af *af_open_limits(unsigned max_sockets, unsigned max_conns);
 void af_close(struct af *f);
 
 struct sockaddr_in af_sin(uint32_t ip, uint16_t port);

@@ -197,7 +197,7 @@ static void th_wire_send(struct th *h, int from, const uint8_t *f, size_t len)
     memcpy(copy, f, len);
     struct pbuf pb = { .data = copy, .base = copy, .len = len, .cap = len };
     h->bypass = 1;
-    netdev_send(h->s[from].dev, &pb);
+    netdev_send(h->mem[from], &pb);
     h->bypass = 0;
     free(copy);
 }
@@ -237,8 +237,16 @@ struct th *th_new(const struct th_opts *o)
     CU_ASSERT_FATAL(h->log[0] != NULL && h->log[1] != NULL);
     struct netdev *da, *db;
     CU_ASSERT_FATAL(memdev_pair(&da, &db, o->wire_depth, 1500) == 0);
-    CU_ASSERT_FATAL(stack_init(&h->s[TH_A], &o->cfg[TH_A], da) == 0);
-    CU_ASSERT_FATAL(stack_init(&h->s[TH_B], &o->cfg[TH_B], db) == 0);
+    h->mem[TH_A] = da;
+    h->mem[TH_B] = db;
+    struct netdev *dev[2] = { da, db };
+    for (int i = 0; i < 2; i++)
+        if (o->fault[i]) {
+            dev[i] = h->fault[i] = faultdev_wrap(dev[i], o->fault[i], NULL);
+            CU_ASSERT_FATAL(h->fault[i] != NULL);
+        }
+    CU_ASSERT_FATAL(stack_init(&h->s[TH_A], &o->cfg[TH_A], dev[TH_A]) == 0);
+    CU_ASSERT_FATAL(stack_init(&h->s[TH_B], &o->cfg[TH_B], dev[TH_B]) == 0);
     memdev_set_filter(da, th_filter_a, h);
     memdev_set_filter(db, th_filter_b, h);
     h->now = o->t0;
@@ -274,14 +282,16 @@ void th_pump(struct th *h)
     for (int round = 0; round < TH_PUMP_ROUNDS; round++) {
         unsigned n = 0;
         for (int i = 0; i < 2; i++) {
+            if (h->fault[i])
+                faultdev_poll(h->fault[i], h->now);
             int r = stack_rx(&h->s[i], TH_RX_BUDGET, h->now);
             n += r > 0 ? (unsigned)r : 0;
         }
         stack_poll(&h->s[TH_A], h->now);
         stack_poll(&h->s[TH_B], h->now);
         n += th_release(h, 0);
-        if (n == 0 && memdev_pending(h->s[TH_A].dev) == 0 &&
-            memdev_pending(h->s[TH_B].dev) == 0 && th_release(h, 1) == 0)
+        if (n == 0 && memdev_pending(h->mem[TH_A]) == 0 &&
+            memdev_pending(h->mem[TH_B]) == 0 && th_release(h, 1) == 0)
             return;
     }
     CU_FAIL("th_pump: the wire never went quiet");
@@ -289,8 +299,12 @@ void th_pump(struct th *h)
 
 static uint64_t th_next_deadline(const struct th *h)
 {
-    return ts_min_deadline(stack_next_deadline(&h->s[TH_A]),
-                           stack_next_deadline(&h->s[TH_B]));
+    uint64_t d = ts_min_deadline(stack_next_deadline(&h->s[TH_A]),
+                                 stack_next_deadline(&h->s[TH_B]));
+    for (int i = 0; i < 2; i++)
+        if (h->fault[i])
+            d = ts_min_deadline(d, faultdev_next_deadline(h->fault[i]));
+    return d;
 }
 
 /* One step: pump, then move the clock to the next deadline (at least 1 ms
@@ -298,6 +312,9 @@ static uint64_t th_next_deadline(const struct th *h)
 static void th_step(struct th *h, uint64_t limit)
 {
     th_pump(h);
+    /* Every deadline is where the timer heap says it is (tcp_timer.c). */
+    CU_ASSERT_EQUAL(tcp_timer_check(&h->s[TH_A].tcp), 0);
+    CU_ASSERT_EQUAL(tcp_timer_check(&h->s[TH_B].tcp), 0);
     uint64_t d = th_next_deadline(h);
     if (d <= h->now)
         d = h->now + 1;

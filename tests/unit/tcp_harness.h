@@ -22,6 +22,11 @@
  * th_established_pair, th_close, th_send_stream, th_read, th_rule_add,
  * th_rules_clear, th_build, th_fix_cksum, th_inject, th_find_seg, th_dump,
  * th_pattern.
+ *
+ * A stack's side of the wire may also pass the fault injector
+ * (eth/faultdev.h, th_opts.fault): seeded loss, duplication, reordering and
+ * delay between the stack and the filter, run on the fake clock. A delay
+ * gives the wire a round-trip time.
  */
 #ifndef TS_TESTS_UNIT_TCP_HARNESS_H
 #define TS_TESTS_UNIT_TCP_HARNESS_H
@@ -30,6 +35,7 @@
 #include <stdint.h>
 
 #include "core/addr.h"
+#include "eth/faultdev.h"
 #include "socket_api/stack.h"
 #include "tcp/tcp_conn.h"
 
@@ -135,10 +141,14 @@ struct th_opts {
     struct stack_config cfg[2];
     uint64_t t0;
     unsigned wire_depth;
+    /* Put the fault injector between stack i and the wire (NULL: none). */
+    const struct faultdev_config *fault[2];
 };
 
 struct th {
     struct stack s[2];
+    struct netdev *mem[2];      /* the wire's two ends (memdev) */
+    struct netdev *fault[2];    /* the fault injectors, or NULL */
     uint64_t now;
     int bypass;                 /* frames the harness itself puts on the wire */
     struct th_conn conns[TH_MAX_CONNS];

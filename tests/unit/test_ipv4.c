@@ -5,7 +5,9 @@
  * answers. Covers echo (plain and fragmented both ways), fragmentation of
  * output, input checks (martians, not for us, hostile headers), ICMP errors
  * (protocol unreachable, reassembly time exceeded) with RFC 1122's
- * suppression rules and the rate limit. Time is a plain number.
+ * suppression rules and the rate limit; IP options (malformed ones answered
+ * with Parameter Problem, source routes, Record Route reflected in echo
+ * replies, options in fragments). Time is a plain number.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,7 @@
 #include "core/bytes.h"
 #include "core/cksum.h"
 #include "eth/memdev.h"
+#include "ipv4/ipv4_opt.h"
 #include "socket_api/stack.h"
 #include "tests/unit/unit.h"
 
@@ -427,6 +430,180 @@ static void test_output_fragmentation(void)
     t_net_destroy(&n);
 }
 
+/* ---- IP options (RFC 1122 §3.2.1.8, §3.2.2.5, §3.2.2.6) ---------------- */
+
+/* An echo request from src with options opts (optlen, a multiple of 4)
+ * into pkt; the datagram's length. */
+static size_t t_echo_opts(uint8_t *pkt, uint32_t src, const uint8_t *opts,
+                          size_t optlen, uint16_t seq)
+{
+    size_t hlen = IPV4_HLEN + optlen;
+    size_t il = t_echo(pkt + hlen, 24, seq);
+    struct ipv4_hdr h = { .hlen = (uint8_t)hlen,
+                          .total_len = (uint16_t)(hlen + il), .id = seq,
+                          .ttl = 64, .proto = IPV4_PROTO_ICMP, .src = src,
+                          .dst = T_STACK_IP };
+    ipv4_emit_opts(&h, opts, optlen, pkt);
+    return hlen + il;
+}
+
+static long long t_icmp_ctr(const struct t_net *n, const char *name)
+{
+    return ts_counter_get(icmp_counter_desc, icmp_counter_count,
+                          &n->s.ip.icmp.stats, name);
+}
+
+/* Record Route (9 slots, as ping -R sends it) comes back with our address
+ * added in the next slot and the ICMP message untouched. */
+static void test_echo_record_route(void)
+{
+    struct t_net n;
+    t_net_init(&n);
+    t_hello(&n, T_T0);
+    uint8_t opts[40] = { IPV4_OPT_RR, 39, 8 }, pkt[200], buf[PBUF_SMALL_CAP];
+    store_be32(opts + 3, T_HOST_IP);            /* the host recorded itself */
+    size_t len = t_echo_opts(pkt, T_HOST_IP, opts, sizeof opts, 3);
+    t_send(&n, n.s.cfg.mac, ETH_TYPE_IPV4, pkt, len, T_T0);
+    const uint8_t *ip;
+    size_t got = t_recv_ip(&n, buf, &ip);
+    CU_ASSERT_EQUAL_FATAL(got, len);
+    struct ipv4_hdr h;
+    CU_ASSERT_EQUAL_FATAL(ipv4_parse(ip, got, &h), IPV4_OK);
+    CU_ASSERT_EQUAL(h.hlen, 60);
+    CU_ASSERT_EQUAL(h.dst, T_HOST_IP);
+    CU_ASSERT_EQUAL(ip[20], IPV4_OPT_RR);
+    CU_ASSERT_EQUAL(ip[22], 12);
+    CU_ASSERT_EQUAL(load_be32(ip + 23), T_HOST_IP);
+    CU_ASSERT_EQUAL(load_be32(ip + 27), T_STACK_IP);
+    struct icmp_hdr ih;
+    CU_ASSERT_EQUAL(icmp_parse(ip + 60, got - 60, &ih), ICMP_OK);
+    CU_ASSERT_EQUAL(ih.type, ICMP_ECHO_REPLY);
+    CU_ASSERT_EQUAL(memcmp(ip + 68, pkt + 68, 24), 0);
+    CU_ASSERT_EQUAL(t_ctr(&n, "rx_options"), 1);
+    CU_ASSERT_EQUAL(t_icmp_ctr(&n, "tx_echo_options"), 1);
+    t_net_destroy(&n);
+}
+
+/* Malformed options: dropped, counted by reason, answered with Parameter
+ * Problem pointing at the bad octet; never when it came as a broadcast. */
+static void test_bad_options_param_problem(void)
+{
+    static const struct {
+        uint8_t opts[8];
+        const char *ctr;
+        uint8_t ptr;
+    } v[] = {
+        { { 148, 0, 0, 0 }, "drop_opt_bad_len", 21 },
+        { { 1, 148, 1, 0 }, "drop_opt_bad_len", 22 },
+        { { 1, 1, 130, 9, 0, 0, 0, 0 }, "drop_opt_bad_len", 23 },
+        { { IPV4_OPT_RR, 7, 3, 0, 0, 0, 0, 0 }, "drop_opt_bad_rr", 22 },
+        { { IPV4_OPT_LSRR, 7, 9, 0, 0, 0, 0, 0 }, "drop_opt_bad_srr", 22 },
+        { { IPV4_OPT_TS, 8, 5, 2, 0, 0, 0, 0 }, "drop_opt_bad_ts", 23 },
+    };
+    struct t_net n;
+    t_net_init(&n);
+    t_hello(&n, T_T0);
+    uint8_t pkt[200], buf[PBUF_SMALL_CAP];
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        size_t olen = v[i].opts[4] || v[i].opts[1] > 4 ? 8 : 4;
+        size_t len = t_echo_opts(pkt, T_HOST_IP, v[i].opts, olen, (uint16_t)i);
+        long long before = t_ctr(&n, v[i].ctr);
+        t_send(&n, n.s.cfg.mac, ETH_TYPE_IPV4, pkt, len, T_T0);
+        CU_ASSERT_EQUAL(t_ctr(&n, v[i].ctr), before + 1);
+        const uint8_t *ip;
+        size_t got = t_recv_ip(&n, buf, &ip);
+        CU_ASSERT_EQUAL_FATAL(got, 20 + 8 + 20 + olen + 8);
+        struct icmp_hdr ih;
+        CU_ASSERT_EQUAL(icmp_parse(ip + 20, got - 20, &ih), ICMP_OK);
+        CU_ASSERT_EQUAL(ih.type, ICMP_PARAM_PROBLEM);
+        CU_ASSERT_EQUAL(ih.code, 0);
+        CU_ASSERT_EQUAL(ip[24], v[i].ptr);
+        CU_ASSERT_EQUAL(memcmp(ip + 28, pkt, 20 + olen + 8), 0);
+    }
+    CU_ASSERT_EQUAL(t_icmp_ctr(&n, "tx_echo_replies"), 0);
+    CU_ASSERT_EQUAL(t_icmp_ctr(&n, "tx_param_problems"), 6);
+    size_t len = t_echo_opts(pkt, T_HOST_IP, v[0].opts, 4, 9);
+    t_send(&n, eth_broadcast, ETH_TYPE_IPV4, pkt, len, T_T0);
+    CU_ASSERT_EQUAL(t_recv(&n, buf), 0);
+    CU_ASSERT_EQUAL(t_ctr(&n, "drop_opt_bad_len"), 4);
+    CU_ASSERT_EQUAL(t_icmp_ctr(&n, "err_suppressed"), 1);
+    t_net_destroy(&n);
+}
+
+/* A source route not yet completed would need forwarding: dropped and
+ * counted, silently. A completed one reached its final destination: the
+ * echo reply goes back by the reversed route. Unknown options are
+ * skipped and the reply carries none. */
+static void test_source_route_and_unknown(void)
+{
+    const uint32_t far = TS_IP4(10, 0, 0, 7);    /* the original sender */
+    struct t_net n;
+    t_net_init(&n);
+    t_hello(&n, T_T0);
+    uint8_t open[8] = { IPV4_OPT_LSRR, 7, 4, 10, 0, 0, 9, 0 };
+    uint8_t done[8] = { IPV4_OPT_SSRR, 7, 8, 0, 0, 0, 0, 0 };
+    uint8_t unknown[8] = { IPV4_OPT_NOP, 148, 4, 0, 0, 1, 1, 0 };
+    uint8_t pkt[200], buf[PBUF_SMALL_CAP];
+    size_t len = t_echo_opts(pkt, T_HOST_IP, open, sizeof open, 1);
+    t_send(&n, n.s.cfg.mac, ETH_TYPE_IPV4, pkt, len, T_T0);
+    CU_ASSERT_EQUAL(t_recv(&n, buf), 0);
+    CU_ASSERT_EQUAL(t_ctr(&n, "drop_srcroute"), 1);
+    store_be32(done + 3, T_HOST_IP);            /* the hop it came by */
+    len = t_echo_opts(pkt, far, done, sizeof done, 2);
+    t_send(&n, n.s.cfg.mac, ETH_TYPE_IPV4, pkt, len, T_T0);
+    const uint8_t *ip;
+    size_t got = t_recv_ip(&n, buf, &ip);
+    CU_ASSERT_EQUAL_FATAL(got, len);
+    struct ipv4_hdr h;
+    CU_ASSERT_EQUAL_FATAL(ipv4_parse(ip, got, &h), IPV4_OK);
+    CU_ASSERT_EQUAL(h.dst, T_HOST_IP);          /* the first hop back */
+    CU_ASSERT_EQUAL(ip[20], IPV4_OPT_SSRR);
+    CU_ASSERT_EQUAL(ip[22], 4);
+    CU_ASSERT_EQUAL(load_be32(ip + 23), far);
+    len = t_echo_opts(pkt, T_HOST_IP, unknown, sizeof unknown, 3);
+    t_send(&n, n.s.cfg.mac, ETH_TYPE_IPV4, pkt, len, T_T0);
+    got = t_recv_ip(&n, buf, &ip);
+    CU_ASSERT_EQUAL_FATAL(got, len - 8);
+    CU_ASSERT_EQUAL(ip[0], 0x45);
+    CU_ASSERT_EQUAL(ip[20], ICMP_ECHO_REPLY);
+    CU_ASSERT_EQUAL(t_ctr(&n, "rx_options"), 3);
+    t_net_destroy(&n);
+}
+
+/* A reply with options larger than the MTU: the first fragment carries
+ * them all, the others only those with the copy flag (none here). */
+static void test_output_fragments_with_options(void)
+{
+    struct t_net n;
+    t_net_init(&n);
+    t_hello(&n, T_T0);
+    uint8_t opts[8] = { IPV4_OPT_RR, 7, 4, 0, 0, 0, 0, IPV4_OPT_EOL };
+    struct pbuf *pb = pbuf_alloc(&n.s.pool, PBUF_HEADROOM, 3000);
+    CU_ASSERT_FATAL(pb != NULL);
+    memset(pb->data, 0x5a, 3000);
+    CU_ASSERT_EQUAL(ipv4_output_opts(&n.s.ip, pb, 0, T_HOST_IP, 253, opts,
+                                     sizeof opts, T_T0), 0);
+    uint8_t buf[PBUF_SMALL_CAP];
+    const uint8_t *ip;
+    size_t len, data = 0;
+    int frags = 0;
+    while ((len = t_recv_ip(&n, buf, &ip)) > 0 && frags < 10) {
+        struct ipv4_hdr h;
+        CU_ASSERT_EQUAL_FATAL(ipv4_parse(ip, len, &h), IPV4_OK);
+        CU_ASSERT_EQUAL(h.hlen, frags == 0 ? 28 : 20);
+        CU_ASSERT(h.total_len <= 1500);
+        CU_ASSERT_EQUAL(ipv4_frag_offset(&h), data);
+        data += h.total_len - h.hlen;
+        frags++;
+    }
+    CU_ASSERT_EQUAL(frags, 3);
+    CU_ASSERT_EQUAL(data, 3000);
+    pb = pbuf_alloc(&n.s.pool, PBUF_HEADROOM, 10);
+    CU_ASSERT_EQUAL(ipv4_output_opts(&n.s.ip, pb, 0, T_HOST_IP, 253, opts, 6,
+                                     T_T0), -EINVAL);
+    t_net_destroy(&n);
+}
+
 TS_SUITE(ipv4,
          TS_TEST(test_echo_reply_exact),
          TS_TEST(test_echo_fragmented_both_ways),
@@ -436,4 +613,8 @@ TS_SUITE(ipv4,
          TS_TEST(test_hostile_headers_counted),
          TS_TEST(test_ethernet_padding_trimmed),
          TS_TEST(test_reassembly_timeout_icmp),
-         TS_TEST(test_output_fragmentation))
+         TS_TEST(test_output_fragmentation),
+         TS_TEST(test_echo_record_route),
+         TS_TEST(test_bad_options_param_problem),
+         TS_TEST(test_source_route_and_unknown),
+         TS_TEST(test_output_fragments_with_options))

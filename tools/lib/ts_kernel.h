@@ -69,6 +69,7 @@ struct ts_stack_config {
     int log_level;
     FILE *log;
     unsigned max_sockets;
+    unsigned max_conns;
     uint32_t sndbuf, rcvbuf;
     uint64_t seed;
     double loss, dup, reorder, corrupt;
