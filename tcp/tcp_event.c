@@ -111,9 +111,10 @@ void tcp_ev_settle(struct tcp_conn *c)
 {
     static const char *const cc[] = { "cwnd", "ssthresh" };
     static const char *const rtt[] = { "srtt_us", "rttvar_us", "rto_ms" };
+    /* srtt and rttvar are kept in 1/8 ms: 125 us each. */
     static const char *const wnd[] = { "snd_wnd" };
     uint32_t cc_now[2] = { c->cwnd, c->ssthresh };
-    uint32_t rtt_now[3] = { c->srtt * 1000u, c->rttvar * 1000u, c->rto };
+    uint32_t rtt_now[3] = { c->srtt * 125u, c->rttvar * 125u, c->rto };
     uint32_t wnd_now[1] = { c->snd_wnd };
     tcp_ev_diff(c, "cc", "5681 3", cc, c->ev_snap.cc, cc_now, 2);
     tcp_ev_diff(c, "rtt", "6298 2", rtt, c->ev_snap.rtt, rtt_now, 3);
@@ -124,8 +125,8 @@ void tcp_ev_snap_init(struct tcp_conn *c)
 {
     c->ev_snap.cc[0] = c->cwnd;
     c->ev_snap.cc[1] = c->ssthresh;
-    c->ev_snap.rtt[0] = c->srtt * 1000u;
-    c->ev_snap.rtt[1] = c->rttvar * 1000u;
+    c->ev_snap.rtt[0] = c->srtt * 125u;
+    c->ev_snap.rtt[1] = c->rttvar * 125u;
     c->ev_snap.rtt[2] = c->rto;
     c->ev_snap.wnd[0] = c->snd_wnd;
 }

@@ -2,8 +2,8 @@
  * (socket_api/ts_trace.c): a step's records name the frame that caused
  * them and the frames sent after them; a counted TCP reason reaches the
  * counter and a sink as one event; state changes and retransmissions (with
- * their cause) on two stacks back to back; the JSON form and the bounded
- * trace file.
+ * their cause) on two stacks back to back; RTT changes in microseconds;
+ * the JSON form and the bounded trace file.
  */
 #include <jansson.h>
 #include <poll.h>
@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/event.h"
+#include "eth/memdev.h"
 #include "socket_api/ts_trace.h"
 #include "tests/unit/host_client.h"
 #include "tests/unit/tcp_harness.h"
@@ -170,6 +171,29 @@ static unsigned ev_cause(const struct ev_rec *r, const char *cause)
     return n;
 }
 
+/* The last "rtt" event says, in microseconds, what TCP_INFO says of c
+ * (srtt and rttvar are kept in 1/8 ms). */
+static void ev_check_rtt_units(const struct ev_rec *r, const struct tcp_conn *c)
+{
+    struct tcp_conn_info ci;
+    tcp_conn_info(c, &ci);
+    int64_t srtt = -1, rttvar = -1;
+    for (unsigned i = 0; i < r->n; i++) {
+        if (strcmp(r->ev[i].ev, "rtt") != 0)
+            continue;
+        for (unsigned k = 0; k < r->ev[i].nchanged; k++) {
+            const struct ts_ev_change *ch = &r->ev[i].changed[k];
+            if (strcmp(ch->field, "srtt_us") == 0)
+                srtt = ch->new_v;
+            else if (strcmp(ch->field, "rttvar_us") == 0)
+                rttvar = ch->new_v;
+        }
+    }
+    CU_ASSERT(srtt > 0);
+    CU_ASSERT_EQUAL(srtt, ci.rtt_us);
+    CU_ASSERT_EQUAL(rttvar, ci.rttvar_us);
+}
+
 /* A segment lost mid-stream comes back through the peer's SACKs or
  * duplicate ACKs, never a time-out; one event per retransmission. */
 static void event_test_retransmit_fast(void)
@@ -190,6 +214,39 @@ static void event_test_retransmit_fast(void)
     CU_ASSERT_EQUAL(ev_cause(&r, "sack") + ev_cause(&r, "dupack"), n);
     CU_ASSERT_EQUAL(ev_cause(&r, "rto"), 0);
     CU_ASSERT(ev_count(&r, "recovery", "fast_retransmits") >= 1);
+    CU_ASSERT(ev_count(&r, "dupack", "dup_acks") >= 1);
+    ts_ev_sink_remove(&h->s[TH_A].ev, ev_rec_sink, &r);
+    th_close(a);
+    th_close(b);
+    th_free(h);
+}
+
+static int ev_accepted(struct th *h)
+{
+    return h->lis[TH_B].accepted > 0 && h->conns[0].n_connected > 0;
+}
+
+/* A wire with a round-trip time (20 ms each way out of A): the RTT
+ * events are in microseconds, as TCP_INFO. */
+static void event_test_rtt_units(void)
+{
+    static struct ev_rec r;
+    static const struct faultdev_config delay = { .delay_ms = 20, .seed = 1 };
+    memset(&r, 0, sizeof r);
+    struct th_opts o;
+    th_config_default(&o);
+    o.fault[TH_A] = &delay;
+    struct th *h = th_new(&o);
+    ts_ev_sink_add(&h->s[TH_A].ev, ev_rec_sink, &r);
+    th_listen(h, TH_B, EV_PORT, 4);
+    struct th_conn *a = th_connect(h, TH_A, 0, TH_B_IP, EV_PORT);
+    CU_ASSERT_FATAL(th_run_until(h, ev_accepted, 5000));
+    struct th_conn *b = th_peer(h, a);
+    CU_ASSERT_FATAL(b != NULL);
+    th_send_stream(a, 20000, 1);
+    CU_ASSERT_TRUE(th_run_until(h, th_all_done, 20000));
+    ts_ev_flush(&h->s[TH_A].ev);
+    ev_check_rtt_units(&r, a->c);
     ts_ev_sink_remove(&h->s[TH_A].ev, ev_rec_sink, &r);
     th_close(a);
     th_close(b);
@@ -260,6 +317,57 @@ static void event_test_eth_drop(void)
     CU_ASSERT_STRING_EQUAL(r.ev[0].text, eth_counter_desc[ETH_R_drop_runt].help);
     CU_ASSERT_EQUAL(pool.stats.in_use, 0);
     pbuf_pool_destroy(&pool);
+}
+
+/* IP options (main's): a malformed option is an ipv4 "drop" with its
+ * counter's name and RFC, and the Parameter Problem it draws an
+ * icmp_sent of type 12; each counted once. */
+static void event_test_ip_option_drop(void)
+{
+    static struct ev_rec r;
+    memset(&r, 0, sizeof r);
+    struct netdev *dev, *host;
+    static struct stack s;
+    struct stack_config cfg;
+    stack_config_default(&cfg);
+    cfg.pool_small = 16;
+    cfg.pool_large = 2;
+    CU_ASSERT_FATAL(memdev_pair(&dev, &host, 16, 1500) == 0);
+    CU_ASSERT_FATAL(stack_init(&s, &cfg, dev) == 0);
+    ts_ev_sink_add(&s.ev, ev_rec_sink, &r);
+    uint8_t frame[128] = { 0 };
+    static const uint8_t opts[4] = { 148, 0, 0, 0 };   /* length 0 */
+    struct eth_hdr eh = { .type = ETH_TYPE_IPV4 };
+    memcpy(eh.dst, cfg.mac, 6);
+    eh.src[0] = 2;
+    eh.src[5] = 0x99;
+    eth_emit(&eh, frame);
+    struct ipv4_hdr ih = { .hlen = 24, .total_len = 24 + 8, .ttl = 64,
+                           .proto = IPV4_PROTO_ICMP, .src = TS_IP4(10, 0, 0, 1),
+                           .dst = cfg.ip.addr };
+    ipv4_emit_opts(&ih, opts, sizeof opts, frame + ETH_HLEN);
+    frame[ETH_HLEN + 24] = 8;       /* an echo request, never read */
+    struct pbuf pb = { .data = frame, .base = frame, .cap = sizeof frame,
+                       .len = ETH_HLEN + 24 + 8 };
+    CU_ASSERT_EQUAL(netdev_send(host, &pb), 0);
+    stack_rx(&s, 4, 1000);
+    ts_ev_flush(&s.ev);
+    CU_ASSERT_EQUAL(s.ip.stats.drop_opt_bad_len, 1);
+    CU_ASSERT_EQUAL(ev_count(&r, "drop", "drop_opt_bad_len"), 1);
+    CU_ASSERT_EQUAL(s.ip.icmp.stats.tx_param_problems, 1);
+    CU_ASSERT_EQUAL(ev_count(&r, "icmp_sent", NULL), 1);
+    for (unsigned i = 0; i < r.n; i++) {
+        if (strcmp(r.ev[i].ev, "drop") == 0) {
+            CU_ASSERT_EQUAL(r.ev[i].layer, TS_EVL_IPV4);
+            CU_ASSERT_STRING_EQUAL(r.ev[i].rfc, "791 3.1");
+        } else if (strcmp(r.ev[i].ev, "icmp_sent") == 0) {
+            CU_ASSERT_STRING_EQUAL(r.ev[i].kv[0].key, "type");
+            CU_ASSERT_EQUAL(r.ev[i].kv[0].v, 12);
+        }
+    }
+    ts_ev_sink_remove(&s.ev, ev_rec_sink, &r);
+    stack_destroy(&s);
+    netdev_close(host);
 }
 
 /* TS_OP_WATCH with a layer mask and an event name: the stream's socket,
@@ -431,7 +539,9 @@ TS_SUITE(event,
          TS_TEST(event_test_states),
          TS_TEST(event_test_retransmit_fast),
          TS_TEST(event_test_retransmit_rto),
+         TS_TEST(event_test_rtt_units),
          TS_TEST(event_test_eth_drop),
+         TS_TEST(event_test_ip_option_drop),
          TS_TEST(event_test_host_watch),
          TS_TEST(event_test_json),
          TS_TEST(event_test_trace_bounded))
