@@ -34,7 +34,7 @@ BUILD ?= build
 OPT ?= -O2 -g
 CFLAGS_BASE := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -I. -MMD -MP
 CFLAGS_ALL = $(CFLAGS_BASE) $(OPT) $(SANITIZE) $(CFLAGS)
-LDLIBS_ALL = -lpcap -pthread $(LDLIBS)
+LDLIBS_ALL = -lpcap -ljansson -pthread $(LDLIBS)
 
 LAYERS := core eth arp ipv4 udp tcp socket_api
 # The preload library's sources are not the stack's (see the preload block).
@@ -227,8 +227,6 @@ PRELOAD_CORE := $(patsubst %,$(BUILD)/socket_api/ts_preload_%.o,fd ctl real)
 TSRUN := $(BUILD)/tapstack-run
 all: $(PRELOAD_SO) $(TSRUN)
 INSTALL_BIN += $(TSRUN) $(BUILD)/tapstack-ctl
-# tapstack-ctl writes JSON through jansson.
-$(BUILD)/tapstack-ctl: LDLIBS_ALL += -ljansson
 INSTALL_LIB += $(PRELOAD_SO)
 # ($(BUILD)/pic/%.o, -fPIC -fvisibility=hidden, is the rule libtapstack.so
 # uses too.) -z defs catches a missing symbol at link time; a sanitizer's runtime is
@@ -342,7 +340,7 @@ $(FUZZ_COMMON_OBJ): $(FUZZ_DIR)/obj/%.o: %.c
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
 $(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/obj/tests/fuzz/fuzz_%.o $(FUZZ_COMMON_OBJ) \
 		$(FUZZ_TLIB_OBJ) $(FUZZ_LIB_OBJ)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lpcap -pthread
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lpcap -ljansson -pthread
 fuzz-build: $(FUZZ_BINS)
 fuzz: fuzz-build
 	FUZZ_DIR=$(FUZZ_DIR) FUZZ_TIME=$(FUZZ_TIME) FUZZ_RUNS=$(FUZZ_RUNS) \
@@ -365,7 +363,7 @@ $(FUZZ_COV_DIR)/obj/%.o: %.c
 $(FUZZ_COV_DIR)/fuzz_%: $(FUZZ_COV_DIR)/obj/tests/fuzz/fuzz_%.o \
 		$(patsubst $(FUZZ_DIR)/obj/%,$(FUZZ_COV_DIR)/obj/%,$(FUZZ_COMMON_OBJ) \
 		$(FUZZ_TLIB_OBJ) $(FUZZ_LIB_OBJ))
-	$(FUZZ_CC) $(FUZZ_COV_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lpcap -pthread
+	$(FUZZ_CC) $(FUZZ_COV_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lpcap -ljansson -pthread
 $(FUZZ_COV_DIR)/fuzz_draw: \
 	$(patsubst $(FUZZ_DIR)/obj/%,$(FUZZ_COV_DIR)/obj/%,$(FUZZ_DRAW_OBJ))
 fuzz-cov: $(FUZZ_COV_BINS)
@@ -422,7 +420,7 @@ Description: userspace TCP/IP stack on a Linux TAP device, BSD-like socket API
 Version: $(VERSION)
 Cflags: -I$${includedir}
 Libs: -L$${libdir} -ltapstack
-Libs.private: -lpcap -pthread
+Libs.private: -lpcap -ljansson -pthread
 endef
 export TAPSTACK_PC
 

@@ -7,28 +7,8 @@
 #include "core/addr.h"
 #include "core/clock.h"
 
-#define ARP_C(f, h) TS_COUNTER(struct arp_stats, f, h)
-const struct ts_counter_desc arp_counter_desc[] = {
-    ARP_C(rx_packets, "ARP packets received"),
-    ARP_C(rx_requests, "requests received"),
-    ARP_C(rx_replies, "replies received"),
-    ARP_C(tx_requests, "requests sent (resolution and announcements)"),
-    ARP_C(tx_replies, "replies sent"),
-    ARP_C(drop_truncated, "dropped: shorter than 28 bytes"),
-    ARP_C(drop_bad_format, "dropped: not Ethernet/IPv4 (htype, ptype, hlen, plen)"),
-    ARP_C(drop_bad_op, "dropped: operation neither request nor reply"),
-    ARP_C(drop_bad_sender, "dropped: sender MAC multicast or sender IP 0/broadcast"),
-    ARP_C(drop_unsolicited, "ignored: reply we did not ask for"),
-    ARP_C(addr_conflict, "packets from another host claiming our address"),
-    ARP_C(rx_probes, "address probes for our address answered (RFC 5227)"),
-    ARP_C(not_for_us, "requests for other addresses (ignored)"),
-    ARP_C(learned, "neighbour entries created or refreshed"),
-    ARP_C(evicted, "entries evicted because the cache was full"),
-    ARP_C(queued, "packets held while their next hop was resolved"),
-    ARP_C(queue_overflow, "dropped: held-packet queue full (oldest dropped)"),
-    ARP_C(resolve_failed, "dropped: next hop never answered"),
-    ARP_C(drop_no_buffer, "ARP packets not sent: buffer pool empty"),
-};
+#define ARP_DESC(n, e, r, h) TS_CTR_DESC(struct arp_stats, n, e, r, h)
+const struct ts_counter_desc arp_counter_desc[] = { ARP_COUNTERS(ARP_DESC) };
 const size_t arp_counter_count = TS_COUNTERS_LEN(arp_counter_desc);
 
 void arp_init(struct arp_layer *arp, struct eth_layer *eth,
@@ -53,7 +33,7 @@ static void arp_send(struct arp_layer *arp, uint16_t op, const uint8_t *dst_mac,
 {
     struct pbuf *pb = pbuf_alloc(arp->pool, PBUF_HEADROOM, ARP_LEN);
     if (!pb) {
-        arp->stats.drop_no_buffer++;
+        ARP_COUNT(arp, drop_no_buffer);
         return;
     }
     struct arp_pkt p = { .op = op, .spa = arp->my_ip, .tpa = tpa };
@@ -94,10 +74,14 @@ static void arp_flush_queue(struct arp_layer *arp, struct arp_entry *e)
 static void arp_learn(struct arp_layer *arp, struct arp_entry *e,
                       const uint8_t mac[6], uint64_t now)
 {
-    char ip[TS_IP4_STRLEN], m[TS_MAC_STRLEN];
-    if (e->state != ARP_REACHABLE || memcmp(e->mac, mac, 6) != 0)
-        TS_DEBUG(arp->log, "arp: %s is-at %s", ts_ip4_fmt(e->ip, ip),
-                 ts_mac_fmt(mac, m));
+    if (ts_ev_on(arp->ev) &&
+        (e->state != ARP_REACHABLE || memcmp(e->mac, mac, 6) != 0)) {
+        struct ts_event ev;
+        ts_ev_begin(&ev, TS_EVL_ARP, "arp_resolved", "is-at", "826");
+        ts_ev_kv_ip(&ev, "ip", e->ip);
+        ts_ev_kv_mac(&ev, "mac", mac);
+        ts_ev_emit(arp->ev, &ev, 0);
+    }
     memcpy(e->mac, mac, 6);
     e->state = ARP_REACHABLE;
     e->tries = 0;
@@ -118,11 +102,11 @@ static int arp_parse_counted(struct arp_layer *arp, const struct pbuf *pb,
 {
     int rc = arp_parse(pb->data, pb->len, p);
     if (rc == ARP_ERR_TRUNCATED)
-        arp->stats.drop_truncated++;
+        ARP_COUNT(arp, drop_truncated);
     else if (rc == ARP_ERR_FORMAT)
-        arp->stats.drop_bad_format++;
+        ARP_COUNT(arp, drop_bad_format);
     else if (rc == ARP_ERR_OP)
-        arp->stats.drop_bad_op++;
+        ARP_COUNT(arp, drop_bad_op);
     return rc != ARP_OK;
 }
 
@@ -151,7 +135,7 @@ static void arp_process(struct arp_layer *arp, const struct arp_pkt *p,
     else
         arp->stats.rx_replies++;
     if (p->spa == arp->my_ip) {
-        arp->stats.addr_conflict++;
+        ARP_COUNT(arp, addr_conflict);
         TS_WARN(arp->log, "arp: another host claims our address");
         return;
     }
@@ -164,7 +148,7 @@ static void arp_process(struct arp_layer *arp, const struct arp_pkt *p,
         return;
     }
     if (!arp_sender_ok(arp, p)) {
-        arp->stats.drop_bad_sender++;
+        ARP_COUNT(arp, drop_bad_sender);
         return;
     }
     struct arp_entry *e = arp_cache_find(&arp->cache, p->spa);
@@ -177,7 +161,7 @@ static void arp_process(struct arp_layer *arp, const struct arp_pkt *p,
     }
     if (p->op == ARP_OP_REPLY) {
         if (!e)
-            arp->stats.drop_unsolicited++;
+            ARP_COUNT(arp, drop_unsolicited);
         return;
     }
     if (!e) {
@@ -218,7 +202,7 @@ int arp_output(struct arp_layer *arp, struct pbuf *pb, uint32_t next_hop,
     arp->stats.queued++;
     struct pbuf *old = arp_cache_enqueue(e, pb);
     if (old) {
-        arp->stats.queue_overflow++;
+        ARP_COUNT(arp, queue_overflow);
         pbuf_free(old);
     }
     return 0;
@@ -232,9 +216,14 @@ static void arp_poll_entry(struct arp_layer *arp, struct arp_entry *e,
         return;
     }
     if (e->tries >= ARP_MAX_TRIES) {
-        char ip[TS_IP4_STRLEN];
-        TS_DEBUG(arp->log, "arp: no answer from %s, giving up",
-                 ts_ip4_fmt(e->ip, ip));
+        if (ts_ev_on(arp->ev)) {
+            struct ts_event ev;
+            ts_ev_begin(&ev, TS_EVL_ARP, "arp_failed", "no answer",
+                        "1122 2.3.2.1");
+            ts_ev_kv_ip(&ev, "ip", e->ip);
+            ts_ev_kv_int(&ev, "tries", e->tries);
+            ts_ev_emit(arp->ev, &ev, 0);
+        }
         arp_drop_queue(arp, arp_cache_remove(e));
         return;
     }

@@ -18,31 +18,41 @@
 #include "arp/arp_cache.h"
 #include "arp/arp_wire.h"
 #include "core/counters.h"
+#include "core/event.h"
 #include "core/log.h"
 #include "core/pbuf.h"
 #include "eth/eth.h"
 
-struct arp_stats {
-    uint64_t rx_packets;
-    uint64_t rx_requests;
-    uint64_t rx_replies;
-    uint64_t tx_requests;
-    uint64_t tx_replies;
-    uint64_t drop_truncated;
-    uint64_t drop_bad_format;
-    uint64_t drop_bad_op;
-    uint64_t drop_bad_sender;
-    uint64_t drop_unsolicited;
-    uint64_t addr_conflict;
-    uint64_t rx_probes;
-    uint64_t not_for_us;
-    uint64_t learned;
-    uint64_t evicted;
-    uint64_t queued;
-    uint64_t queue_overflow;
-    uint64_t resolve_failed;
-    uint64_t drop_no_buffer;
-};
+/* The layer's counters, one line each: X(name, event, RFC, help); a
+ * count with an event name is also an event on the stack's event path
+ * (ARP_COUNT). */
+#define ARP_COUNTERS(X) \
+    X(rx_packets, NULL, NULL, "ARP packets received") \
+    X(rx_requests, NULL, NULL, "requests received") \
+    X(rx_replies, NULL, NULL, "replies received") \
+    X(tx_requests, NULL, NULL, "requests sent (resolution and announcements)") \
+    X(tx_replies, NULL, NULL, "replies sent") \
+    X(drop_truncated, "drop", "826", "dropped: shorter than 28 bytes") \
+    X(drop_bad_format, "drop", "826", "dropped: not Ethernet/IPv4 (htype, ptype, hlen, plen)") \
+    X(drop_bad_op, "drop", "826", "dropped: operation neither request nor reply") \
+    X(drop_bad_sender, "drop", "1812 3.3.2", "dropped: sender MAC multicast or sender IP 0/broadcast") \
+    X(drop_unsolicited, "drop", NULL, "ignored: reply we did not ask for") \
+    X(addr_conflict, "addr_conflict", "5227 2.4", "packets from another host claiming our address") \
+    X(rx_probes, NULL, NULL, "address probes for our address answered (RFC 5227)") \
+    X(not_for_us, NULL, NULL, "requests for other addresses (ignored)") \
+    X(learned, NULL, NULL, "neighbour entries created or refreshed") \
+    X(evicted, NULL, NULL, "entries evicted because the cache was full") \
+    X(queued, NULL, NULL, "packets held while their next hop was resolved") \
+    X(queue_overflow, "drop", NULL, "dropped: held-packet queue full (oldest dropped)") \
+    X(resolve_failed, NULL, NULL, "dropped: next hop never answered") \
+    X(drop_no_buffer, "drop", NULL, "ARP packets not sent: buffer pool empty")
+
+struct arp_stats { ARP_COUNTERS(TS_CTR_FIELD) };
+
+#define ARP_REASON(n, e, r, h) ARP_R_##n,
+enum arp_reason { ARP_COUNTERS(ARP_REASON) ARP_R_COUNT };
+#define ARP_COUNT(arp, name) TS_COUNT((arp)->ev, TS_EVL_ARP, (arp)->stats, \
+                                      arp_counter_desc, ARP_R_##name, name)
 
 extern const struct ts_counter_desc arp_counter_desc[];
 extern const size_t arp_counter_count;
@@ -54,6 +64,7 @@ struct arp_layer {
     struct arp_cache cache;
     const struct ts_log *log;
     struct arp_stats stats;
+    struct ts_events *ev;       /* the stack's event path, or NULL */
 };
 
 void arp_init(struct arp_layer *arp, struct eth_layer *eth,

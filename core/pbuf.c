@@ -82,6 +82,7 @@ struct pbuf *pbuf_alloc(struct pbuf_pool *pool, size_t headroom, size_t len)
     pb->data = pb->base + headroom;
     pb->len = len;
     pb->flags = 0;
+    pb->frame = 0;
     pool->stats.alloc++;
     if (++pool->stats.in_use > pool->stats.in_use_max)
         pool->stats.in_use_max = pool->stats.in_use;

@@ -66,6 +66,8 @@ struct pbuf {
     size_t cap;             /* storage size */
     uint32_t flags;         /* PBUF_F_* */
     struct pbuf_offload off;    /* with PBUF_F_OFFLOAD */
+    uint64_t frame;         /* capture frame number (as tshark counts,
+                               from 1) of a received frame; 0: none */
     struct pbuf *next;      /* free list, or any queue the owner keeps */
     struct pbuf_pool *pool;
 };

@@ -4,18 +4,8 @@
 #include <errno.h>
 #include <string.h>
 
-#define ETH_C(f, h) TS_COUNTER(struct eth_stats, f, h)
-const struct ts_counter_desc eth_counter_desc[] = {
-    ETH_C(rx_frames, "frames read from the device"),
-    ETH_C(rx_bytes, "bytes read from the device"),
-    ETH_C(tx_frames, "frames written to the device"),
-    ETH_C(tx_bytes, "bytes written to the device"),
-    ETH_C(drop_runt, "dropped: shorter than an Ethernet header"),
-    ETH_C(drop_not_for_us, "dropped: destination neither our MAC nor broadcast"),
-    ETH_C(drop_own_source, "dropped: source is our own MAC (a loop)"),
-    ETH_C(drop_unknown_type, "dropped: EtherType we do not speak"),
-    ETH_C(tx_error, "frames the device refused to send"),
-};
+#define ETH_DESC(n, e, r, h) TS_CTR_DESC(struct eth_stats, n, e, r, h)
+const struct ts_counter_desc eth_counter_desc[] = { ETH_COUNTERS(ETH_DESC) };
 const size_t eth_counter_count = TS_COUNTERS_LEN(eth_counter_desc);
 
 void eth_init(struct eth_layer *eth, struct netdev *dev,
@@ -49,17 +39,17 @@ void eth_input(struct eth_layer *eth, struct pbuf *pb, uint64_t now)
     eth->stats.rx_frames++;
     eth->stats.rx_bytes += pb->len;
     if (eth_parse(pb->data, pb->len, &h) < 0) {
-        eth->stats.drop_runt++;
+        ETH_COUNT(eth, drop_runt);
         goto drop;
     }
     if (!eth_accepts(eth, &h)) {
-        eth->stats.drop_not_for_us++;
+        ETH_COUNT(eth, drop_not_for_us);
         goto drop;
     }
     /* Our own source means a loop on a wire; on loopback it is the rule. */
     if (memcmp(h.src, eth->mac, ETH_ALEN) == 0 &&
         !(eth->dev->flags & NETDEV_F_LOOPBACK)) {
-        eth->stats.drop_own_source++;
+        ETH_COUNT(eth, drop_own_source);
         goto drop;
     }
     for (unsigned i = 0; i < eth->nhandlers; i++) {
@@ -69,7 +59,7 @@ void eth_input(struct eth_layer *eth, struct pbuf *pb, uint64_t now)
             return;
         }
     }
-    eth->stats.drop_unknown_type++;
+    ETH_COUNT(eth, drop_unknown_type);
 drop:
     pbuf_free(pb);
 }
@@ -79,7 +69,7 @@ int eth_output(struct eth_layer *eth, struct pbuf *pb,
 {
     uint8_t *p = pbuf_push(pb, ETH_HLEN);
     if (!p) {
-        eth->stats.tx_error++;
+        ETH_COUNT(eth, tx_error);
         pbuf_free(pb);
         return -ENOBUFS;
     }
@@ -100,7 +90,7 @@ int eth_output(struct eth_layer *eth, struct pbuf *pb,
     size_t len = pb->len;
     int rc = netdev_xmit(eth->dev, pb);     /* consumes pb */
     if (rc < 0) {
-        eth->stats.tx_error++;
+        ETH_COUNT(eth, tx_error);
     } else {
         eth->stats.tx_frames++;
         eth->stats.tx_bytes += len;

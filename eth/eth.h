@@ -18,6 +18,7 @@
 #include <stdio.h>
 
 #include "core/counters.h"
+#include "core/event.h"
 #include "core/log.h"
 #include "core/pbuf.h"
 #include "eth/eth_wire.h"
@@ -29,17 +30,26 @@
 typedef void (*eth_rx_fn)(void *ctx, struct pbuf *pb, const struct eth_hdr *h,
                           uint64_t now);
 
-struct eth_stats {
-    uint64_t rx_frames;
-    uint64_t rx_bytes;
-    uint64_t tx_frames;
-    uint64_t tx_bytes;
-    uint64_t drop_runt;
-    uint64_t drop_not_for_us;
-    uint64_t drop_own_source;
-    uint64_t drop_unknown_type;
-    uint64_t tx_error;
-};
+/* The layer's counters, one line each: X(name, event, RFC, help); a
+ * count with an event name is also an event on the stack's event path
+ * (ETH_COUNT). */
+#define ETH_COUNTERS(X) \
+    X(rx_frames, NULL, NULL, "frames read from the device") \
+    X(rx_bytes, NULL, NULL, "bytes read from the device") \
+    X(tx_frames, NULL, NULL, "frames written to the device") \
+    X(tx_bytes, NULL, NULL, "bytes written to the device") \
+    X(drop_runt, "drop", NULL, "dropped: shorter than an Ethernet header") \
+    X(drop_not_for_us, "drop", NULL, "dropped: destination neither our MAC nor broadcast") \
+    X(drop_own_source, "drop", NULL, "dropped: source is our own MAC (a loop)") \
+    X(drop_unknown_type, "drop", NULL, "dropped: EtherType we do not speak") \
+    X(tx_error, "drop", NULL, "frames the device refused to send")
+
+struct eth_stats { ETH_COUNTERS(TS_CTR_FIELD) };
+
+#define ETH_REASON(n, e, r, h) ETH_R_##n,
+enum eth_reason { ETH_COUNTERS(ETH_REASON) ETH_R_COUNT };
+#define ETH_COUNT(eth, name) TS_COUNT((eth)->ev, TS_EVL_ETH, (eth)->stats, \
+                                      eth_counter_desc, ETH_R_##name, name)
 
 extern const struct ts_counter_desc eth_counter_desc[];
 extern const size_t eth_counter_count;
@@ -55,6 +65,7 @@ struct eth_layer {
     unsigned nhandlers;
     const struct ts_log *log;
     struct eth_stats stats;
+    struct ts_events *ev;       /* the stack's event path, or NULL */
 };
 
 void eth_init(struct eth_layer *eth, struct netdev *dev,

@@ -31,6 +31,7 @@ struct pcapdev_priv {
     pcap_dumper_t *dumper;
     uint64_t frames;
     uint8_t *copy;          /* PBUF_LARGE_CAP bytes: a sent frame finished */
+    struct ts_events *ev;   /* told the number of each frame sent */
 };
 
 static void pcapdev_dump_bytes(struct pcapdev_priv *pp, const uint8_t *p,
@@ -62,6 +63,7 @@ static int pcapdev_send(struct netdev *dev, const struct pbuf *pb)
 {
     struct pcapdev_priv *pp = dev->priv;
     pcapdev_dump(pp, pb);
+    ts_ev_frame_out(pp->ev, pp->frames);
     return netdev_send(pp->inner, pb);
 }
 
@@ -69,6 +71,7 @@ static int pcapdev_xmit(struct netdev *dev, struct pbuf *pb)
 {
     struct pcapdev_priv *pp = dev->priv;
     pcapdev_dump(pp, pb);
+    ts_ev_frame_out(pp->ev, pp->frames);
     return netdev_xmit(pp->inner, pb);
 }
 
@@ -79,6 +82,7 @@ static int pcapdev_recv(struct netdev *dev, struct pbuf *pb)
     if (rc > 0 && !(dev->flags & NETDEV_F_LOOPBACK)) {
         pbuf_csum_finish(pb);   /* received: ours to finish in place */
         pcapdev_dump(pp, pb);
+        pb->frame = pp->frames;
     }
     return rc;
 }
@@ -87,8 +91,10 @@ static struct pbuf *pcapdev_take(struct netdev *dev)
 {
     struct pcapdev_priv *pp = dev->priv;
     struct pbuf *pb = netdev_take(pp->inner);
-    if (pb && !(dev->flags & NETDEV_F_LOOPBACK))
+    if (pb && !(dev->flags & NETDEV_F_LOOPBACK)) {
         pcapdev_dump(pp, pb);
+        pb->frame = pp->frames;
+    }
     return pb;
 }
 
@@ -162,6 +168,12 @@ void pcapdev_flush(struct netdev *dev)
 {
     struct pcapdev_priv *pp = dev->priv;
     pcap_dump_flush(pp->dumper);
+}
+
+void pcapdev_set_events(struct netdev *dev, struct ts_events *ev)
+{
+    struct pcapdev_priv *pp = dev->priv;
+    pp->ev = ev;
 }
 
 uint64_t pcapdev_frames(const struct netdev *dev)

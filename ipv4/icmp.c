@@ -7,23 +7,8 @@
 #include "ipv4/ipv4.h"
 #include "ipv4/ipv4_opt.h"
 
-#define ICMP_C(f, h) TS_COUNTER(struct icmp_stats, f, h)
-const struct ts_counter_desc icmp_counter_desc[] = {
-    ICMP_C(rx_messages, "ICMP messages received"),
-    ICMP_C(rx_echo_requests, "echo requests received"),
-    ICMP_C(rx_echo_replies, "echo replies received"),
-    ICMP_C(rx_errors, "error messages received (unreachable, time exceeded, ...)"),
-    ICMP_C(rx_other, "other types received and ignored"),
-    ICMP_C(tx_echo_replies, "echo replies sent"),
-    ICMP_C(tx_errors, "error messages sent"),
-    ICMP_C(tx_param_problems, "of which parameter problems (malformed IP options)"),
-    ICMP_C(tx_echo_options, "echo replies sent with reflected IP options (RFC 1122 3.2.2.6)"),
-    ICMP_C(drop_truncated, "dropped: shorter than the 8-byte ICMP header"),
-    ICMP_C(drop_bad_cksum, "dropped: ICMP checksum does not verify"),
-    ICMP_C(drop_broadcast_echo, "ignored: echo request sent to a broadcast address"),
-    ICMP_C(err_suppressed, "errors not sent: RFC 1122 forbids one about that datagram"),
-    ICMP_C(err_rate_limited, "errors not sent: over the rate limit"),
-};
+#define ICMP_DESC(n, e, r, h) TS_CTR_DESC(struct icmp_stats, n, e, r, h)
+const struct ts_counter_desc icmp_counter_desc[] = { ICMP_COUNTERS(ICMP_DESC) };
 const size_t icmp_counter_count = TS_COUNTERS_LEN(icmp_counter_desc);
 
 void icmp_init(struct icmp_layer *icmp)
@@ -70,6 +55,19 @@ static void icmp_echo_reply(struct ipv4_layer *ip, struct pbuf *pb,
     ipv4_output(ip, pb, h->dst, h->src, IPV4_PROTO_ICMP, now);
 }
 
+/* An ICMP error sent or received, on the event path. */
+static void icmp_ev(struct ipv4_layer *ip, const char *ev, uint8_t type,
+                    uint8_t code, const char *peer_key, uint32_t peer)
+{
+    struct ts_event e;
+    ts_ev_begin(&e, TS_EVL_ICMP, ev, ev[5] == 's' ? "tx_errors" : "rx_errors",
+                "792");
+    ts_ev_kv_int(&e, "type", type);
+    ts_ev_kv_int(&e, "code", code);
+    ts_ev_kv_ip(&e, peer_key, peer);
+    ts_ev_emit(ip->ev, &e, 0);
+}
+
 void icmp_input(void *ctx, struct pbuf *pb, const struct ipv4_hdr *h,
                 uint64_t now)
 {
@@ -80,9 +78,9 @@ void icmp_input(void *ctx, struct pbuf *pb, const struct ipv4_hdr *h,
     int rc = icmp_parse(pb->data, pb->len, &ih);
     if (rc != ICMP_OK) {
         if (rc == ICMP_ERR_TRUNCATED)
-            st->drop_truncated++;
+            ICMP_COUNT(ip, drop_truncated);
         else
-            st->drop_bad_cksum++;
+            ICMP_COUNT(ip, drop_bad_cksum);
         pbuf_free(pb);
         return;
     }
@@ -91,7 +89,7 @@ void icmp_input(void *ctx, struct pbuf *pb, const struct ipv4_hdr *h,
         /* Like Linux's icmp_echo_ignore_broadcasts: a broadcast ping is a
          * smurf amplifier, not a question. */
         if (!ipv4_is_local(ip, h->dst)) {
-            st->drop_broadcast_echo++;
+            ICMP_COUNT(ip, drop_broadcast_echo);
             pbuf_free(pb);
             return;
         }
@@ -100,8 +98,11 @@ void icmp_input(void *ctx, struct pbuf *pb, const struct ipv4_hdr *h,
     }
     if (ih.type == ICMP_ECHO_REPLY)
         st->rx_echo_replies++;
-    else if (icmp_is_error(ih.type))
+    else if (icmp_is_error(ih.type)) {
         st->rx_errors++;
+        if (ts_ev_on(ip->ev))
+            icmp_ev(ip, "icmp_rcvd", ih.type, ih.code, "src", h->src);
+    }
     else
         st->rx_other++;
     pbuf_free(pb);
@@ -155,11 +156,11 @@ static void icmp_error(struct ipv4_layer *ip, const uint8_t *orig,
 {
     struct icmp_stats *st = &ip->icmp.stats;
     if (!icmp_error_allowed(ip, orig, orig_len, link_bcast)) {
-        st->err_suppressed++;
+        ICMP_COUNT(ip, err_suppressed);
         return;
     }
     if (!icmp_rate_ok(&ip->icmp, now)) {
-        st->err_rate_limited++;
+        ICMP_COUNT(ip, err_rate_limited);
         return;
     }
     /* Quote the header and the first 64 bits of data (RFC 792). */
@@ -168,7 +169,7 @@ static void icmp_error(struct ipv4_layer *ip, const uint8_t *orig,
         quote = orig_len;
     struct pbuf *pb = pbuf_alloc(ip->pool, PBUF_HEADROOM, ICMP_HLEN + quote);
     if (!pb) {
-        ip->stats.tx_no_buffer++;
+        IPV4_COUNT(ip, tx_no_buffer);
         return;
     }
     memcpy(pb->data + ICMP_HLEN, orig, quote);
@@ -177,6 +178,8 @@ static void icmp_error(struct ipv4_layer *ip, const uint8_t *orig,
     st->tx_errors++;
     if (type == ICMP_PARAM_PROBLEM)
         st->tx_param_problems++;
+    if (ts_ev_on(ip->ev))
+        icmp_ev(ip, "icmp_sent", type, code, "dst", load_be32(orig + 12));
     ipv4_output(ip, pb, 0, load_be32(orig + 12), IPV4_PROTO_ICMP, now);
 }
 

@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "core/counters.h"
+#include "core/event.h"
 #include "core/pbuf.h"
 #include "ipv4/icmp_wire.h"
 #include "ipv4/ipv4_wire.h"
@@ -31,22 +32,32 @@
 #define ICMP_RATE_BURST 20
 #define ICMP_RATE_PER_SEC 50
 
-struct icmp_stats {
-    uint64_t rx_messages;
-    uint64_t rx_echo_requests;
-    uint64_t rx_echo_replies;
-    uint64_t rx_errors;
-    uint64_t rx_other;
-    uint64_t tx_echo_replies;
-    uint64_t tx_errors;
-    uint64_t tx_param_problems;
-    uint64_t tx_echo_options;
-    uint64_t drop_truncated;
-    uint64_t drop_bad_cksum;
-    uint64_t drop_broadcast_echo;
-    uint64_t err_suppressed;
-    uint64_t err_rate_limited;
-};
+/* The layer's counters, one line each: X(name, event, RFC, help); a
+ * count with an event name is also an event on the stack's event path
+ * (ICMP_COUNT). */
+#define ICMP_COUNTERS(X) \
+    X(rx_messages, NULL, NULL, "ICMP messages received") \
+    X(rx_echo_requests, NULL, NULL, "echo requests received") \
+    X(rx_echo_replies, NULL, NULL, "echo replies received") \
+    X(rx_errors, NULL, NULL, "error messages received (unreachable, time exceeded, ...)") \
+    X(rx_other, NULL, NULL, "other types received and ignored") \
+    X(tx_echo_replies, NULL, NULL, "echo replies sent") \
+    X(tx_errors, NULL, NULL, "error messages sent") \
+    X(tx_param_problems, NULL, NULL, "of which parameter problems (malformed IP options)") \
+    X(tx_echo_options, NULL, NULL, "echo replies sent with reflected IP options (RFC 1122 3.2.2.6)") \
+    X(drop_truncated, "drop", "792", "dropped: shorter than the 8-byte ICMP header") \
+    X(drop_bad_cksum, "drop", "792", "dropped: ICMP checksum does not verify") \
+    X(drop_broadcast_echo, "drop", "1122 3.2.2.6", "ignored: echo request sent to a broadcast address") \
+    X(err_suppressed, "drop", "1122 3.2.2", "errors not sent: RFC 1122 forbids one about that datagram") \
+    X(err_rate_limited, "drop", "1812 4.3.2.8", "errors not sent: over the rate limit")
+
+struct icmp_stats { ICMP_COUNTERS(TS_CTR_FIELD) };
+
+#define ICMP_REASON(n, e, r, h) ICMP_R_##n,
+enum icmp_reason { ICMP_COUNTERS(ICMP_REASON) ICMP_R_COUNT };
+/* ip: the struct ipv4_layer, which holds the ICMP state. */
+#define ICMP_COUNT(ip, name) TS_COUNT((ip)->ev, TS_EVL_ICMP, (ip)->icmp.stats, \
+                                      icmp_counter_desc, ICMP_R_##name, name)
 
 extern const struct ts_counter_desc icmp_counter_desc[];
 extern const size_t icmp_counter_count;

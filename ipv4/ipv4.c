@@ -19,27 +19,12 @@
 #include "core/bytes.h"
 #include "ipv4/ipv4_opt.h"
 
-#define IPV4_C(f, h) { #f, offsetof(struct ipv4_layer, stats.f), h }
-#define IPV4_R(name, f, h) { name, offsetof(struct ipv4_layer, reass.stats.f), h }
+/* The printed table: the layer's own counters around reassembly's. */
+#define IPV4_C(n, e, r, h) { #n, offsetof(struct ipv4_layer, stats.n), h, e, r },
+#define IPV4_R(name, f, h) { name, offsetof(struct ipv4_layer, reass.stats.f), h, \
+                            NULL, NULL }
 const struct ts_counter_desc ipv4_counter_desc[] = {
-    IPV4_C(rx_packets, "datagrams received (fragments counted one by one)"),
-    IPV4_C(rx_delivered, "datagrams handed to ICMP or a transport"),
-    IPV4_C(rx_local, "datagrams received by the loopback interface"),
-    IPV4_C(drop_truncated, "dropped: shorter than a 20-byte header"),
-    IPV4_C(drop_version, "dropped: version not 4"),
-    IPV4_C(drop_bad_hlen, "dropped: IHL < 5 or header longer than the packet"),
-    IPV4_C(drop_bad_totlen, "dropped: total length < header or > frame"),
-    IPV4_C(drop_bad_cksum, "dropped: header checksum does not verify"),
-    IPV4_C(drop_martian_src, "dropped: source 0/8, 127/8, multicast, class E, broadcast or ours"),
-    IPV4_C(drop_martian_dst, "dropped: destination 127/8 arrived on a wire"),
-    IPV4_C(drop_not_for_us, "dropped: destination not our address (we do not forward)"),
-    IPV4_C(drop_unknown_proto, "dropped: no handler for the protocol (ICMP unreachable)"),
-    IPV4_C(rx_options, "datagrams received with options (checked, RFC 791)"),
-    IPV4_C(drop_opt_bad_len, "dropped: option length < 2 or past the header (parameter problem)"),
-    IPV4_C(drop_opt_bad_rr, "dropped: Record Route length or pointer out of range, or repeated"),
-    IPV4_C(drop_opt_bad_srr, "dropped: source route length or pointer out of range, or two"),
-    IPV4_C(drop_opt_bad_ts, "dropped: Timestamp length, pointer or flag out of range, or repeated"),
-    IPV4_C(drop_srcroute, "dropped: source route not completed (a host does not forward)"),
+    IPV4_COUNTERS_RX(IPV4_C)
     IPV4_R("rx_fragments", frags, "fragments received"),
     IPV4_R("reassembled", done, "datagrams reassembled from fragments"),
     IPV4_R("drop_frag_dup", dup, "ignored: exact duplicate fragments"),
@@ -49,15 +34,48 @@ const struct ts_counter_desc ipv4_counter_desc[] = {
     IPV4_R("drop_frag_timeout", timeout, "datagrams dropped: not complete in 30 s"),
     IPV4_R("drop_frag_evicted", evicted, "datagrams dropped: too many in progress"),
     IPV4_R("drop_frag_no_buffer", no_buffer, "fragments dropped: buffer pool empty"),
-    IPV4_C(tx_packets, "datagrams sent"),
-    IPV4_C(tx_local, "datagrams sent by the loopback interface (to ourselves)"),
-    IPV4_C(tx_fragments, "fragments sent for datagrams larger than the MTU"),
-    IPV4_C(tx_no_route, "not sent: destination off-link and no gateway"),
-    IPV4_C(tx_bad_src, "not sent: source not ours, or 127/8 toward a wire"),
-    IPV4_C(tx_no_buffer, "not sent: buffer pool empty"),
-    IPV4_C(tx_too_big, "not sent: larger than 65,535 bytes, or a super-frame the device cannot cut"),
+    IPV4_COUNTERS_TX(IPV4_C)
 };
+/* In enum ipv4_reason's order, for the event path. */
+const struct ts_counter_desc ipv4_reason_desc[] = { IPV4_COUNTERS(IPV4_C) };
 const size_t ipv4_counter_count = TS_COUNTERS_LEN(ipv4_counter_desc);
+
+/* Reassembly on the event path (h: the whole datagram, or NULL). */
+static void ipv4_ev_reass(struct ipv4_layer *ip, const char *ev,
+                          const char *reason, const struct ipv4_hdr *h)
+{
+    struct ts_event e;
+    ts_ev_begin(&e, TS_EVL_IPV4, ev, reason, "791 3.2");
+    if (h) {
+        ts_ev_kv_ip(&e, "src", h->src);
+        ts_ev_kv_int(&e, "id", h->id);
+        ts_ev_kv_int(&e, "len", h->total_len);
+    }
+    ts_ev_emit(ip->ev, &e, 0);
+}
+
+/* Reassembly counts its own drops (ipv4_reass.c knows no event path):
+ * each drop_frag_* that moved since before, as a "drop" event. */
+static void ipv4_ev_reass_drops(struct ipv4_layer *ip,
+                                const struct ipv4_reass_stats *before)
+{
+    size_t lo = offsetof(struct ipv4_layer, reass.stats);
+    for (size_t i = 0; i < ipv4_counter_count; i++) {
+        const struct ts_counter_desc *d = &ipv4_counter_desc[i];
+        if (d->offset < lo || d->offset >= lo + sizeof *before ||
+            strncmp(d->name, "drop_", 5) != 0)
+            continue;
+        uint64_t now, was;
+        memcpy(&now, (const char *)ip + d->offset, sizeof now);
+        memcpy(&was, (const char *)before + (d->offset - lo), sizeof was);
+        for (; was < now; was++) {
+            struct ts_event e;
+            ts_ev_begin(&e, TS_EVL_IPV4, "drop", d->name, "815");
+            e.text = d->help;
+            ts_ev_emit(ip->ev, &e, 0);
+        }
+    }
+}
 
 static void ipv4_reass_expired(void *ctx, const uint8_t *hdr, size_t len,
                                uint64_t now)
@@ -101,14 +119,14 @@ int ipv4_register(struct ipv4_layer *ip, uint8_t proto, ipv4_rx_fn fn,
     return 0;
 }
 
-static void ipv4_count_parse_error(struct ipv4_stats *st, int rc)
+static void ipv4_count_parse_error(struct ipv4_layer *ip, int rc)
 {
     switch (rc) {
-    case IPV4_ERR_TRUNCATED: st->drop_truncated++; break;
-    case IPV4_ERR_VERSION: st->drop_version++; break;
-    case IPV4_ERR_HLEN: st->drop_bad_hlen++; break;
-    case IPV4_ERR_TOTLEN: st->drop_bad_totlen++; break;
-    default: st->drop_bad_cksum++; break;
+    case IPV4_ERR_TRUNCATED: IPV4_COUNT(ip, drop_truncated); break;
+    case IPV4_ERR_VERSION: IPV4_COUNT(ip, drop_version); break;
+    case IPV4_ERR_HLEN: IPV4_COUNT(ip, drop_bad_hlen); break;
+    case IPV4_ERR_TOTLEN: IPV4_COUNT(ip, drop_bad_totlen); break;
+    default: IPV4_COUNT(ip, drop_bad_cksum); break;
     }
 }
 
@@ -129,7 +147,7 @@ static void ipv4_deliver(struct ipv4_layer *ip, struct pbuf *pb,
         }
     }
     if (!fn) {
-        ip->stats.drop_unknown_proto++;
+        IPV4_COUNT(ip, drop_unknown_proto);
         icmp_send_error(ip, pb->data, pb->len, (pb->flags & PBUF_F_LINK_BCAST) != 0,
                         ICMP_DEST_UNREACH, ICMP_UNREACH_PROTOCOL, now);
         pbuf_free(pb);
@@ -152,19 +170,19 @@ static int ipv4_input_addrs_ok(struct ipv4_layer *ip, const struct ipv4_if *ifp,
             ip->stats.rx_local++;
             return 1;
         }
-        ip->stats.drop_not_for_us++;
+        IPV4_COUNT(ip, drop_not_for_us);
         return 0;
     }
     if (ipv4_is_martian(ip, h->src)) {
-        ip->stats.drop_martian_src++;
+        IPV4_COUNT(ip, drop_martian_src);
         return 0;
     }
     if (IPV4_LOOPBACK_NET(h->dst)) {
-        ip->stats.drop_martian_dst++;
+        IPV4_COUNT(ip, drop_martian_dst);
         return 0;
     }
     if (!ipv4_is_local(ip, h->dst) && !ipv4_is_broadcast(ip, h->dst)) {
-        ip->stats.drop_not_for_us++;
+        IPV4_COUNT(ip, drop_not_for_us);
         return 0;
     }
     return 1;
@@ -184,17 +202,17 @@ static int ipv4_input_opts_ok(struct ipv4_layer *ip, const struct pbuf *pb,
     int rc = ipv4_opts_parse(pb->data, h->hlen, &o, &bad);
     if (rc != IPV4_OPT_OK) {
         switch (rc) {
-        case IPV4_OPT_ERR_RR: ip->stats.drop_opt_bad_rr++; break;
-        case IPV4_OPT_ERR_SRR: ip->stats.drop_opt_bad_srr++; break;
-        case IPV4_OPT_ERR_TS: ip->stats.drop_opt_bad_ts++; break;
-        default: ip->stats.drop_opt_bad_len++; break;
+        case IPV4_OPT_ERR_RR: IPV4_COUNT(ip, drop_opt_bad_rr); break;
+        case IPV4_OPT_ERR_SRR: IPV4_COUNT(ip, drop_opt_bad_srr); break;
+        case IPV4_OPT_ERR_TS: IPV4_COUNT(ip, drop_opt_bad_ts); break;
+        default: IPV4_COUNT(ip, drop_opt_bad_len); break;
         }
         icmp_send_param_problem(ip, pb->data, pb->len,
                                 (pb->flags & PBUF_F_LINK_BCAST) != 0, bad, now);
         return 0;
     }
     if (o.srr && !o.srr_done) {
-        ip->stats.drop_srcroute++;
+        IPV4_COUNT(ip, drop_srcroute);
         return 0;
     }
     return 1;
@@ -209,7 +227,7 @@ void ipv4_input(void *ctx, struct pbuf *pb, const struct eth_hdr *eh,
     ip->stats.rx_packets++;
     int rc = ipv4_parse(pb->data, pb->len, &h);
     if (rc != IPV4_OK) {
-        ipv4_count_parse_error(&ip->stats, rc);
+        ipv4_count_parse_error(ip, rc);
         goto drop;
     }
     pbuf_trim(pb, h.total_len);     /* Ethernet padding is not ours */
@@ -222,9 +240,17 @@ void ipv4_input(void *ctx, struct pbuf *pb, const struct eth_hdr *eh,
     if (ipv4_is_fragment(&h)) {
         struct ipv4_hdr whole;
         uint32_t flags = pb->flags;
+        int on = ts_ev_on(ip->ev);
+        struct ipv4_reass_stats before;
+        if (on)
+            before = ip->reass.stats;
         pb = ipv4_reass_input(&ip->reass, pb, &h, &whole, now);
+        if (on)
+            ipv4_ev_reass_drops(ip, &before);
         if (!pb)
             return;
+        if (ts_ev_on(ip->ev))
+            ipv4_ev_reass(ip, "reass_done", "reassembled", &whole);
         pb->flags |= flags & PBUF_F_LINK_BCAST;
         h = whole;
     }
@@ -248,7 +274,7 @@ static int ipv4_send_one(struct ipv4_layer *ip, struct pbuf *pb,
 {
     uint8_t *p = pbuf_push(pb, IPV4_HLEN + o.len);
     if (!p) {
-        ip->stats.tx_no_buffer++;
+        IPV4_COUNT(ip, tx_no_buffer);
         pbuf_free(pb);
         return -ENOBUFS;
     }
@@ -285,7 +311,7 @@ static int ipv4_fragment(struct ipv4_layer *ip, struct pbuf *pb,
         n = pb->len - off < chunk ? pb->len - off : chunk;
         struct pbuf *f = pbuf_alloc(ip->pool, PBUF_HEADROOM, n);
         if (!f) {
-            ip->stats.tx_no_buffer++;
+            IPV4_COUNT(ip, tx_no_buffer);
             rc = -ENOBUFS;
             break;
         }
@@ -307,7 +333,7 @@ static int ipv4_output_gso(struct ipv4_layer *ip, struct pbuf *pb,
 {
     if (!(rt->ifp->flags & NETDEV_F_TSO4) ||
         IPV4_HLEN + pb->len > rt->ifp->gso_max || pb->off.gso_segs == 0) {
-        ip->stats.tx_too_big++;
+        IPV4_COUNT(ip, tx_too_big);
         pbuf_free(pb);
         return -EMSGSIZE;
     }
@@ -331,14 +357,14 @@ static int ipv4_output_hdr(struct ipv4_layer *ip, struct pbuf *pb,
     int rc = ipv4_route_lookup(ip, dst, src, &rt);
     if (rc < 0) {
         if (rc == -EINVAL)
-            ip->stats.tx_bad_src++;
+            IPV4_COUNT(ip, tx_bad_src);
         else
-            ip->stats.tx_no_route++;
+            IPV4_COUNT(ip, tx_no_route);
         pbuf_free(pb);
         return rc;
     }
     if (pb->len > IPV4_MAX_LEN - IPV4_HLEN - o.len) {
-        ip->stats.tx_too_big++;
+        IPV4_COUNT(ip, tx_too_big);
         pbuf_free(pb);
         return -EMSGSIZE;
     }
@@ -376,7 +402,11 @@ int ipv4_output_opts(struct ipv4_layer *ip, struct pbuf *pb, uint32_t src,
 
 void ipv4_poll(struct ipv4_layer *ip, uint64_t now)
 {
+    uint64_t before = ip->reass.stats.timeout;
     ipv4_reass_poll(&ip->reass, now, ipv4_reass_expired, ip);
+    for (uint64_t n = before; ts_ev_on(ip->ev) &&
+         n < ip->reass.stats.timeout; n++)
+        ipv4_ev_reass(ip, "reass_timeout", "drop_frag_timeout", NULL);
 }
 
 uint64_t ipv4_next_deadline(const struct ipv4_layer *ip)

@@ -47,6 +47,7 @@
 
 #include "arp/arp.h"
 #include "core/counters.h"
+#include "core/event.h"
 #include "core/log.h"
 #include "core/pbuf.h"
 #include "eth/eth.h"
@@ -70,33 +71,46 @@
 typedef void (*ipv4_rx_fn)(void *ctx, struct pbuf *pb, const struct ipv4_hdr *h,
                            uint64_t now);
 
-struct ipv4_stats {
-    uint64_t rx_packets;
-    uint64_t rx_delivered;
-    uint64_t rx_local;
-    uint64_t drop_truncated;
-    uint64_t drop_version;
-    uint64_t drop_bad_hlen;
-    uint64_t drop_bad_totlen;
-    uint64_t drop_bad_cksum;
-    uint64_t drop_martian_src;
-    uint64_t drop_martian_dst;
-    uint64_t drop_not_for_us;
-    uint64_t drop_unknown_proto;
-    uint64_t rx_options;
-    uint64_t drop_opt_bad_len;
-    uint64_t drop_opt_bad_rr;
-    uint64_t drop_opt_bad_srr;
-    uint64_t drop_opt_bad_ts;
-    uint64_t drop_srcroute;
-    uint64_t tx_packets;
-    uint64_t tx_local;
-    uint64_t tx_fragments;
-    uint64_t tx_no_route;
-    uint64_t tx_bad_src;
-    uint64_t tx_no_buffer;
-    uint64_t tx_too_big;
-};
+/* The layer's counters, one line each: X(name, event, RFC, help), in two
+ * lists so that the printed table keeps reassembly's between them; a
+ * count with an event name is also an event on the event path
+ * (IPV4_COUNT). */
+#define IPV4_COUNTERS_RX(X) \
+    X(rx_packets, NULL, NULL, "datagrams received (fragments counted one by one)") \
+    X(rx_delivered, NULL, NULL, "datagrams handed to ICMP or a transport") \
+    X(rx_local, NULL, NULL, "datagrams received by the loopback interface") \
+    X(drop_truncated, "drop", "791 3.1", "dropped: shorter than a 20-byte header") \
+    X(drop_version, "drop", "791 3.1", "dropped: version not 4") \
+    X(drop_bad_hlen, "drop", "1122 3.2.1.1", "dropped: IHL < 5 or header longer than the packet") \
+    X(drop_bad_totlen, "drop", "1122 3.2.1.1", "dropped: total length < header or > frame") \
+    X(drop_bad_cksum, "drop", "1122 3.2.1.2", "dropped: header checksum does not verify") \
+    X(drop_martian_src, "drop", "1122 3.2.1.3", "dropped: source 0/8, 127/8, multicast, class E, broadcast or ours") \
+    X(drop_martian_dst, "drop", "1122 3.2.1.3", "dropped: destination 127/8 arrived on a wire") \
+    X(drop_not_for_us, "drop", "1122 3.3.4", "dropped: destination not our address (we do not forward)") \
+    X(drop_unknown_proto, "drop", "1122 3.2.2.1", "dropped: no handler for the protocol (ICMP unreachable)") \
+    X(rx_options, NULL, NULL, "datagrams received with options (checked, RFC 791)") \
+    X(drop_opt_bad_len, "drop", "791 3.1", "dropped: option length < 2 or past the header (parameter problem)") \
+    X(drop_opt_bad_rr, "drop", "791 3.1", "dropped: Record Route length or pointer out of range, or repeated") \
+    X(drop_opt_bad_srr, "drop", "791 3.1", "dropped: source route length or pointer out of range, or two") \
+    X(drop_opt_bad_ts, "drop", "791 3.1", "dropped: Timestamp length, pointer or flag out of range, or repeated") \
+    X(drop_srcroute, "drop", "1122 3.3.5", "dropped: source route not completed (a host does not forward)")
+#define IPV4_COUNTERS_TX(X) \
+    X(tx_packets, NULL, NULL, "datagrams sent") \
+    X(tx_local, NULL, NULL, "datagrams sent by the loopback interface (to ourselves)") \
+    X(tx_fragments, NULL, NULL, "fragments sent for datagrams larger than the MTU") \
+    X(tx_no_route, "drop", NULL, "not sent: destination off-link and no gateway") \
+    X(tx_bad_src, "drop", NULL, "not sent: source not ours, or 127/8 toward a wire") \
+    X(tx_no_buffer, "drop", NULL, "not sent: buffer pool empty") \
+    X(tx_too_big, "drop", NULL, "not sent: larger than 65,535 bytes, or a super-frame the device cannot cut")
+#define IPV4_COUNTERS(X) IPV4_COUNTERS_RX(X) IPV4_COUNTERS_TX(X)
+
+struct ipv4_stats { IPV4_COUNTERS(TS_CTR_FIELD) };
+
+#define IPV4_REASON(n, e, r, h) IPV4_R_##n,
+enum ipv4_reason { IPV4_COUNTERS(IPV4_REASON) IPV4_R_COUNT };
+extern const struct ts_counter_desc ipv4_reason_desc[];
+#define IPV4_COUNT(ip, name) TS_COUNT((ip)->ev, TS_EVL_IPV4, (ip)->stats, \
+                                      ipv4_reason_desc, IPV4_R_##name, name)
 
 /* Counters of the layer, reassembly and ICMP included: offsets are from the
  * start of struct ipv4_layer, so print them with the layer as the base. */
@@ -152,6 +166,7 @@ struct ipv4_layer {
     struct icmp_layer icmp;
     const struct ts_log *log;
     struct ipv4_stats stats;
+    struct ts_events *ev;       /* the stack's event path, or NULL */
 };
 
 void ipv4_init(struct ipv4_layer *ip, const struct ipv4_config *cfg,

@@ -13,6 +13,7 @@
 #include "eth/loopdev.h"
 #include "eth/pcapdev.h"
 #include "eth/tap.h"
+#include "socket_api/ts_trace.h"
 
 #define STACK_C(f, h) TS_COUNTER(struct stack_stats, f, h)
 const struct ts_counter_desc stack_counter_desc[] = {
@@ -55,6 +56,21 @@ static int stack_init_lo(struct stack *s)
     return eth_register(&s->lo_eth, ETH_TYPE_IPV4, ipv4_input, ifp);
 }
 
+/* The event path: the hub, each layer's pointer to it, and the log as a
+ * sink when it says INFO or more (socket_api/ts_trace.c formats). */
+static void stack_events_init(struct stack *s)
+{
+    ts_ev_init(&s->ev, ts_clock_us);
+    s->tcp.ev = &s->ev;
+    s->arp.ev = &s->ev;
+    s->ip.ev = &s->ev;
+    s->udp.ev = &s->ev;
+    s->eth.ev = &s->ev;
+    s->lo_eth.ev = &s->ev;
+    if (TS_LOG_ON(&s->log, TS_LOG_INFO))
+        ts_ev_sink_add(&s->ev, ts_trace_log_sink, &s->log);
+}
+
 int stack_init(struct stack *s, const struct stack_config *cfg,
                struct netdev *dev)
 {
@@ -80,6 +96,7 @@ int stack_init(struct stack *s, const struct stack_config *cfg,
         return -ENOMEM;
     }
     udp_init(&s->udp, &s->ip, &s->pool, &s->rand);
+    stack_events_init(s);
     eth_register(&s->eth, ETH_TYPE_ARP, arp_input, &s->arp);
     eth_register(&s->eth, ETH_TYPE_IPV4, ipv4_input, &s->ip.ifs[0]);
     ipv4_register(&s->ip, IPV4_PROTO_TCP, tcp_input, &s->tcp);
@@ -126,7 +143,11 @@ void stack_start(struct stack *s, uint64_t now)
 
 void stack_input(struct stack *s, struct pbuf *pb, uint64_t now)
 {
+    if (ts_ev_on(&s->ev))
+        ts_ev_step(&s->ev, pb->frame);
     eth_input(&s->eth, pb, now);
+    if (ts_ev_on(&s->ev))
+        ts_ev_step(&s->ev, 0);
 }
 
 /* A frame read into a large buffer that fits a small one moves there, so
@@ -147,6 +168,7 @@ static struct pbuf *stack_rx_shrink(struct stack *s, struct pbuf *big)
         memcpy(pb->data, big->data, big->len);
         pb->flags = big->flags;
         pb->off = big->off;     /* same headroom: offsets hold */
+        pb->frame = big->frame; /* the capture's number goes along */
     }
     return pb;
 }
@@ -170,6 +192,7 @@ static int stack_rx_dev(struct stack *s, unsigned budget, uint64_t now)
         pb->data = pb->base + PBUF_HEADROOM;
         pb->len = 0;
         pb->flags = 0;
+        pb->frame = 0;
         rc = netdev_recv(s->dev, pb);
         if (rc <= 0) {
             pbuf_free(pb);
@@ -206,6 +229,8 @@ unsigned stack_rx_lo(struct stack *s, unsigned budget, uint64_t now)
     unsigned n = 0;
     struct pbuf *pb;
     while (n < budget && (pb = netdev_take(s->lo_dev))) {
+        if (ts_ev_on(&s->ev))
+            ts_ev_step(&s->ev, 0);      /* lo's frames are not numbered */
         eth_input(&s->lo_eth, pb, now);
         n++;
     }
@@ -219,9 +244,13 @@ unsigned stack_lo_pending(const struct stack *s)
 
 void stack_poll(struct stack *s, uint64_t now)
 {
+    if (ts_ev_on(&s->ev))
+        ts_ev_step(&s->ev, 0);
     arp_poll(&s->arp, now);
     ipv4_poll(&s->ip, now);
     tcp_poll(&s->tcp, now);
+    if (ts_ev_on(&s->ev))
+        ts_ev_step(&s->ev, 0);
 }
 
 uint64_t stack_next_deadline(const struct stack *s)

@@ -15,6 +15,12 @@
  * anything that may have sent (a socket call, a timer, a received frame)
  * and before sleeping, while stack_lo_pending() says frames wait.
  *
+ * Events: every layer reports to s->ev (core/event.h); stack_input and
+ * stack_poll each make one step of it, so that an event names the frame
+ * that caused it and the frames sent after it. With log_level INFO or
+ * more, the log is one of its sinks (state changes, retransmissions...
+ * at INFO, every other event at DEBUG).
+ *
  * Entry points: stack_config_default, stack_init, stack_destroy, stack_start,
  * stack_capture_lo, stack_rx, stack_rx_lo, stack_lo_pending, stack_input,
  * stack_poll, stack_next_deadline, stack_counters_print.
@@ -26,6 +32,7 @@
 #include <stdio.h>
 
 #include "arp/arp.h"
+#include "core/event.h"
 #include "core/log.h"
 #include "core/pbuf.h"
 #include "core/rand.h"
@@ -75,6 +82,7 @@ struct stack {
     struct tcp_layer tcp;
     struct udp_layer udp;
     struct stack_stats stats;
+    struct ts_events ev;        /* the event path every layer reports to */
 };
 
 /* 10.0.0.2/24, MAC 02:00:0a:00:00:02, MTU 1500, a pool for a busy host. */

@@ -114,6 +114,13 @@ struct ts_stack_config {
      * here ("cannot open TAP tap0: ..."), at most errlen bytes. */
     char *errbuf;
     size_t errlen;
+    /* The event trace (README "Trace"): one JSON object per line for each
+     * drop, state change, retransmission, window change... naming the
+     * --pcap frames involved. */
+    const char *trace;          /* JSON-lines trace of every event, "-":
+                                   standard output, or NULL */
+    unsigned trace_max_mb;      /* the trace stops there, with a last line
+                                   saying so (0: 100 MiB) */
 };
 
 #define TS_FAULT_RX 0x1u

@@ -87,6 +87,14 @@ enum ts_ctl_op {
      * Reply: rc 0 and one descriptor, a memfd holding the dump as text
      * records (socket_api/ts_inspect.c), read from offset 0. */
     TS_OP_INSPECT,
+    /* For tapstack-ctl watch, no descriptor: arg[0] a mask of layers (bit
+     * 1 << enum ts_ev_layer of core/event.h; 0: all), arg[1] a port (0:
+     * any), opt/optlen an event name ("state"; optlen 0: any), at most 31
+     * bytes. Reply: rc 0 and one descriptor, a SOCK_SEQPACKET socket on
+     * which every event that passes comes as one message, a JSON line of
+     * the trace's form (README, "Trace"); it ends when the stack does.
+     * -EBUSY when too many streams are open. */
+    TS_OP_WATCH,
 };
 
 enum ts_inspect_what {

@@ -416,6 +416,7 @@ int ts_host_run(struct ts_host *h)
         free(hs);
     }
     ts_host_reap_clients(h);
+    ts_host_watch_reap(h);
     if (h->accept_paused && (freed || h->nclients == 0) &&
         ts_watch_add(h->st, &h->lw, EPOLLIN) == 0)
         h->accept_paused = 0;
@@ -520,6 +521,7 @@ void ts_host_stop(struct ts_host *h)
     h->st->watch_gen++;         /* a batch the thread holds names these */
     ts_watch_del(h->st, &h->lw);
     close(h->lw.fd);
+    ts_host_watch_stop(h);
     if (h->path[0])
         unlink(h->path);
     for (struct ts_hclient *cl = h->clients; cl; cl = cl->next)

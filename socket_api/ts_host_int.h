@@ -71,7 +71,9 @@ struct ts_hclient {
     X(bytes_to_programs, "bytes passed to programs") \
     X(dgrams_from_programs, "datagrams programs sent") \
     X(dgrams_to_programs, "datagrams passed to programs") \
-    X(dgrams_dropped, "datagrams dropped: malformed, or a pair full")
+    X(dgrams_dropped, "datagrams dropped: malformed, or a pair full") \
+    X(watchers_now, "tapstack-ctl watch streams open") \
+    X(watch_dropped, "events not sent to a watch stream: its buffer was full")
 
 struct ts_host_stats {
 #define TS_HOST_FIELD(name, help) uint64_t name;
@@ -95,6 +97,7 @@ struct ts_host {
     int accept_paused;          /* out of descriptors: control socket unwatched */
     int clients_gone;           /* a program left this round */
     uint64_t *zero_base;        /* counters at `stats -z`, or NULL */
+    struct ts_hwatch *watchers; /* tapstack-ctl watch streams */
     struct ts_host_stats stats;
 };
 
@@ -130,6 +133,13 @@ int ts_host_addr_in(const struct ts_hsock *hs, const uint8_t *a, uint32_t len,
                     struct sockaddr_in *sin);
 uint32_t ts_host_addr_out(int family, const struct sockaddr_in *sin,
                           uint8_t *out);
+
+/* ts_host_watch.c: TS_OP_WATCH (rc, and *out_fd the reader's end); let go
+ * of the streams whose reader left; of all of them. */
+int ts_host_op_watch(struct ts_host *h, const struct ts_ctl_req *rq,
+                     int *out_fd);
+void ts_host_watch_reap(struct ts_host *h);
+void ts_host_watch_stop(struct ts_host *h);
 
 /* ts_host_diag.c: a netlink socket, or -errno; 1 while the socket of
  * inode pino exists, else 0. */

@@ -309,6 +309,8 @@ void ts_host_op(struct ts_host *h, const struct ts_ctl_req *rq,
 {
     if (rq->op == TS_OP_INSPECT) {
         rep->rc = nfds ? -EPROTO : ts_host_op_inspect(h, rq->arg[0], out_fd);
+    } else if (rq->op == TS_OP_WATCH) {
+        rep->rc = nfds ? -EPROTO : ts_host_op_watch(h, rq, out_fd);
     } else if (rq->op == TS_OP_SOCKET) {
         rep->rc = nfds ? -EPROTO : ts_host_op_socket(h, rq, out_fd);
     } else if (rq->op == TS_OP_IDENTIFY) {

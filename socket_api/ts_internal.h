@@ -64,6 +64,8 @@ struct ts_sock {
 
 struct ts_host;
 
+struct ts_trace;
+
 struct ts_stack {
     pthread_mutex_t lock;
     pthread_cond_t poll_cond;
@@ -79,6 +81,7 @@ struct ts_stack {
     struct stack s;
     struct netdev *cap;         /* capture wrapper, or NULL */
     int cap_lo;                 /* lo is captured (--pcap-lo) */
+    struct ts_trace *trace;     /* --trace, or NULL */
     struct netdev *fault;       /* fault injector, or NULL */
     int dev_err;                /* positive errno: the device failed */
     uint64_t next_flush;
@@ -121,6 +124,9 @@ void ts_watch_del(struct ts_stack *st, struct ts_watch *w);
  * for the shared host, which runs in the stack thread: -1 and errno as the
  * API says. Its sockets are non-blocking, so none of these ever waits. */
 int ts_socket_locked(struct ts_stack *st, int type, int nonblock);
+/* A call's outcome on the event path (rc, errno as the call left them;
+ * socket_api/ts_sock_event.c). */
+void ts_call_event(struct ts_sock *s, const char *call, int rc);
 int ts_bind_locked(struct ts_sock *s, const struct sockaddr *a, socklen_t len);
 int ts_listen_locked(struct ts_sock *s, int backlog);
 int ts_accept_locked(struct ts_sock *s, struct sockaddr *a, socklen_t *len);

@@ -186,7 +186,7 @@ static int ts_tcp_port_busy_any(void *s, uint16_t port)
     return ts_tcp_port_taken(s, port, 0);
 }
 
-int ts_bind_locked(struct ts_sock *s, const struct sockaddr *a,
+static int ts_bind_do(struct ts_sock *s, const struct sockaddr *a,
                           socklen_t len)
 {
     uint32_t addr;
@@ -213,13 +213,22 @@ int ts_bind_locked(struct ts_sock *s, const struct sockaddr *a,
     return 0;
 }
 
+int ts_bind_locked(struct ts_sock *s, const struct sockaddr *a,
+                          socklen_t len)
+{
+    int rc = ts_bind_do(s, a, len);
+    if (ts_ev_on(&s->st->s.ev))
+        ts_call_event(s, "bind", rc);
+    return rc;
+}
+
 int ts_bind(struct ts_stack *st, int fd, const struct sockaddr *addr,
             socklen_t len)
 {
     TS_LOCKED(st, fd, s, ts_bind_locked(s, addr, len));
 }
 
-int ts_listen_locked(struct ts_sock *s, int backlog)
+static int ts_listen_do(struct ts_sock *s, int backlog)
 {
     struct ts_stack *st = s->st;
     if (s->kind == TS_LISTEN)
@@ -239,12 +248,20 @@ int ts_listen_locked(struct ts_sock *s, int backlog)
     return 0;
 }
 
+int ts_listen_locked(struct ts_sock *s, int backlog)
+{
+    int rc = ts_listen_do(s, backlog);
+    if (ts_ev_on(&s->st->s.ev))
+        ts_call_event(s, "listen", rc);
+    return rc;
+}
+
 int ts_listen(struct ts_stack *st, int fd, int backlog)
 {
     TS_LOCKED(st, fd, s, ts_listen_locked(s, backlog));
 }
 
-int ts_accept_locked(struct ts_sock *s, struct sockaddr *a,
+static int ts_accept_do(struct ts_sock *s, struct sockaddr *a,
                             socklen_t *len)
 {
     struct ts_stack *st = s->st;
@@ -285,6 +302,15 @@ int ts_accept_locked(struct ts_sock *s, struct sockaddr *a,
         if (s->gen != gen || s->kind != TS_LISTEN)
             return ts_fail(-EBADF);
     }
+}
+
+int ts_accept_locked(struct ts_sock *s, struct sockaddr *a,
+                            socklen_t *len)
+{
+    int rc = ts_accept_do(s, a, len);
+    if (ts_ev_on(&s->st->s.ev))
+        ts_call_event(s, "accept", rc);
+    return rc;
 }
 
 int ts_accept(struct ts_stack *st, int fd, struct sockaddr *addr,
@@ -359,7 +385,7 @@ static uint32_t ts_udp_dst(const struct ts_sock *s, uint32_t dst)
     return la ? la : IPV4_LOOPBACK_ADDR;
 }
 
-int ts_connect_locked(struct ts_sock *s, const struct sockaddr *a,
+static int ts_connect_do(struct ts_sock *s, const struct sockaddr *a,
                              socklen_t len)
 {
     uint32_t dst;
@@ -376,6 +402,15 @@ int ts_connect_locked(struct ts_sock *s, const struct sockaddr *a,
     if (s->nonblock)
         return ts_fail(-EINPROGRESS);
     return ts_connect_wait(s);
+}
+
+int ts_connect_locked(struct ts_sock *s, const struct sockaddr *a,
+                             socklen_t len)
+{
+    int rc = ts_connect_do(s, a, len);
+    if (ts_ev_on(&s->st->s.ev))
+        ts_call_event(s, "connect", rc);
+    return rc;
 }
 
 int ts_connect(struct ts_stack *st, int fd, const struct sockaddr *addr,

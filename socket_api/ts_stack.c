@@ -28,6 +28,7 @@
 #include "eth/pcapdev.h"
 #include "eth/tap.h"
 #include "socket_api/ts_host.h"
+#include "socket_api/ts_trace.h"
 
 #define TS_RX_BUDGET 64
 #define TS_LO_BUDGET 64         /* lo frames taken in per ts_lo_run */
@@ -102,6 +103,8 @@ unsigned ts_lo_run(struct ts_stack *st)
 void ts_kick(struct ts_stack *st)
 {
     ts_lo_run(st);
+    if (ts_ev_on(&st->s.ev))
+        ts_ev_step(&st->s.ev, 0);   /* what the call said, and sent */
     if (!st->sleeping)
         return;                     /* it looks at the deadlines before sleeping */
     if (st->stop) {
@@ -221,6 +224,7 @@ static void *ts_thread(void *arg)
                 pcapdev_flush(st->cap);
             if (st->cap_lo)
                 pcapdev_flush(st->s.lo_dev);
+            ts_trace_flush(st->trace);
             st->next_flush = now + TS_FLUSH_MS;
         }
         ts_thread_wait(st);
@@ -434,6 +438,25 @@ static int ts_stack_init_sync(struct ts_stack *st, unsigned nsocks)
     return 0;
 }
 
+/* --trace: the JSON-lines trace as a sink of the event path; the capture
+ * numbers the frames it names. 0 or -errno. */
+static int ts_open_trace(const struct ts_stack_config *c, struct ts_stack *st)
+{
+    if (st->cap)
+        pcapdev_set_events(st->cap, &st->s.ev);
+    if (!c->trace)
+        return 0;
+    uint64_t max = (uint64_t)(c->trace_max_mb ? c->trace_max_mb : 100) << 20;
+    st->trace = ts_trace_open(c->trace, max);
+    if (!st->trace) {
+        int err = errno;
+        ts_open_error(c, "cannot write trace %s: %s", c->trace, strerror(err));
+        return -err;
+    }
+    ts_ev_sink_add(&st->s.ev, ts_trace_sink, st->trace);
+    return 0;
+}
+
 /* The TAP's offloads, in the log: one line when the kernel refused them
  * (the stack then runs plain, one frame per read and write). */
 static void ts_note_offloads(struct ts_stack *st, struct netdev *tap)
@@ -496,9 +519,12 @@ struct ts_stack *ts_stack_open(const struct ts_stack_config *c)
         ;
     else if (dev && c->pcap_lo && (err = ts_open_lo_capture(c, st)) < 0)
         ;
+    else if (dev && (err = ts_open_trace(c, st)) < 0)
+        ;
     else if (dev && (err = ts_start_thread(st)) < 0)
         ts_open_error(c, "cannot start the stack thread: %s", strerror(-err));
     if (err < 0) {
+        ts_trace_close(st->trace);
         if (dev)
             stack_destroy(&st->s);
         ts_stack_free(st);
@@ -552,6 +578,8 @@ void ts_stack_close(struct ts_stack *st)
     pthread_mutex_unlock(&st->lock);
     if (st->running)
         pthread_join(st->thread, NULL);
+    ts_ev_flush(&st->s.ev);
+    ts_trace_close(st->trace);
     stack_destroy(&st->s);
     ts_stack_free(st);
 }

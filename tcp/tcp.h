@@ -19,8 +19,10 @@
  * tcp_connect_sized, tcp_connect_from, tcp_accept, tcp_send, tcp_recv,
  * tcp_send_room/commit, tcp_recv_data/consume, tcp_shutdown, tcp_close,
  * tcp_abort, tcp_set_nodelay, tcp_set_keepalive, tcp_state_name,
- * tcp_counter_desc; congestion control: tcp_cc_find, tcp_cc_set,
- * tcp_cc_name, tcp_listener_set_cc.
+ * tcp_counter_desc, tcp_conn_id; the counters (TCP_COUNTERS) and their
+ * events on the stack's event path (tcp_event.c, TCP_COUNT in tcp_conn.h);
+ * congestion control: tcp_cc_find, tcp_cc_set, tcp_cc_name,
+ * tcp_listener_set_cc.
  */
 #ifndef TS_TCP_TCP_H
 #define TS_TCP_TCP_H
@@ -31,6 +33,7 @@
 #include <sys/types.h>
 
 #include "core/counters.h"
+#include "core/event.h"
 #include "core/heap.h"
 #include "core/log.h"
 #include "core/pbuf.h"
@@ -74,25 +77,65 @@ struct tcp_config {
                                        connections (tcp_cc.h; NULL: CUBIC) */
 };
 
-struct tcp_stats {
-    uint64_t rx_segments, tx_segments, rx_bytes, tx_bytes;
-    uint64_t drop_truncated, drop_bad_offset, drop_bad_cksum, drop_bad_addr;
-    uint64_t opt_malformed;
-    uint64_t rst_sent_no_conn, rx_rst, rst_ignored;
-    uint64_t active_opens, passive_opens, established, closed;
-    uint64_t conn_refused, conn_reset, conn_timeout;
-    uint64_t retransmits, rto_expired, fast_retransmits;
-    uint64_t dup_acks, out_of_window, rx_ooo_segments, drop_ooo_full;
-    uint64_t drop_syn_queue_full, drop_accept_queue_full, drop_no_tcb;
-    uint64_t syn_cookies_sent, syn_cookies_ok, syn_cookies_bad;
-    uint64_t challenge_acks, challenge_acks_limited;
-    uint64_t rst_ignored_time_wait, drop_ack_unacceptable, drop_no_ack;
-    uint64_t zero_window_probes, keepalive_probes, tx_no_buffer;
-    uint64_t abort_on_data, drop_no_memory, rings_released;
-    uint64_t tx_super_segments, output_deferred;
-    uint64_t conns_now, conns_time_wait;
-    uint64_t mem_tcb, mem_rings;    /* bytes held now by TCBs, by rings */
-};
+/* The layer's counters, one line each: X(name, event, RFC, help). A count
+ * with an event name is also an event on the stack's event path
+ * (TCP_COUNT); the others (totals, gauges) are counts only. Names and
+ * meanings are what `tapstack-ctl stats` and the tests read. */
+#define TCP_COUNTERS(X) \
+    X(rx_segments, NULL, NULL, "segments received") \
+    X(tx_segments, NULL, NULL, "segments sent") \
+    X(rx_bytes, NULL, NULL, "data bytes received in order") \
+    X(tx_bytes, NULL, NULL, "data bytes sent (retransmissions included)") \
+    X(drop_truncated, "drop", "9293 3.1", "dropped: shorter than a 20-byte header") \
+    X(drop_bad_offset, "drop", "9293 3.1", "dropped: data offset < 5 or past the segment") \
+    X(drop_bad_cksum, "drop", "9293 3.1", "dropped: checksum does not verify") \
+    X(drop_bad_addr, "drop", "1122 4.2.3.10", "dropped: to a broadcast address, or port 0") \
+    X(opt_malformed, "bad_options", "9293 3.2", "segments whose options ended early (rest ignored)") \
+    X(rst_sent_no_conn, "rst_sent", "9293 3.10.7.1", "resets sent for segments to no connection") \
+    X(rx_rst, "rst_rcvd", "5961 3.2", "resets received in the window (acted on or challenged)") \
+    X(rst_ignored, "drop", "5961 3.2", "resets dropped: outside the window, no connection, listener") \
+    X(active_opens, NULL, NULL, "connections opened by us (SYN-SENT)") \
+    X(passive_opens, NULL, NULL, "connections opened by a peer (SYN-RECEIVED)") \
+    X(established, NULL, NULL, "connections that reached ESTABLISHED") \
+    X(closed, NULL, NULL, "connections released") \
+    X(conn_refused, "error", "9293 3.10.7.3", "active opens refused (RST to our SYN)") \
+    X(conn_reset, "error", "9293 3.10.7.4", "connections reset by the peer") \
+    X(conn_timeout, "error", "9293 3.8.3", "connections given up after retransmissions") \
+    X(retransmits, "retransmit", "6298 5", "segments retransmitted") \
+    X(rto_expired, "rto", "6298 5.4", "retransmission time-outs") \
+    X(fast_retransmits, "recovery", "5681 3.2", "fast retransmits (three duplicate ACKs)") \
+    X(dup_acks, "dupack", "5681 3.2", "duplicate ACKs received") \
+    X(out_of_window, "drop", "9293 3.10.7.4", "segments outside the receive window (ACKed, dropped)") \
+    X(rx_ooo_segments, "ooo", "9293 3.10.7.4", "segments received out of order and kept") \
+    X(drop_ooo_full, "drop", NULL, "dropped: too many out-of-order gaps") \
+    X(drop_syn_queue_full, "syn_cookie", "4987 3.6", "SYNs answered with a cookie: SYN queue full") \
+    X(drop_accept_queue_full, "drop", NULL, "dropped: accept queue full") \
+    X(drop_no_tcb, "drop", NULL, "dropped: connection limit reached") \
+    X(syn_cookies_sent, NULL, NULL, "SYN-ACKs carrying a SYN cookie") \
+    X(syn_cookies_ok, "syn_cookie", "4987 3.6", "connections made from a valid cookie") \
+    X(syn_cookies_bad, "drop", "4987 3.6", "ACKs to a listener with no valid cookie (RST)") \
+    X(challenge_acks, "challenge_ack", "5961 3.2", "challenge ACKs sent (RFC 5961)") \
+    X(challenge_acks_limited, "drop", "5961 7", "challenge ACKs not sent: rate limit") \
+    X(rst_ignored_time_wait, "drop", "1337", "resets ignored in TIME-WAIT (RFC 1337)") \
+    X(drop_ack_unacceptable, "drop", "9293 3.10.7.4", "dropped: ACK of data never sent (ACKed back)") \
+    X(drop_no_ack, "drop", "9293 3.10.7.4", "dropped: ACK flag off in a synchronized state") \
+    X(zero_window_probes, "probe", "9293 3.8.6.1", "zero-window probes sent") \
+    X(keepalive_probes, "probe", "1122 4.2.3.6", "keepalive probes sent") \
+    X(tx_no_buffer, "drop", NULL, "segments not sent: buffer pool empty") \
+    X(abort_on_data, "rst_sent", "1122 4.2.2.13", "reset: data arrived after the application closed (RFC 1122 4.2.2.13)") \
+    X(drop_no_memory, "drop", NULL, "dropped: no memory to grow the receive ring") \
+    X(rings_released, NULL, NULL, "rings given back after being empty for a while") \
+    X(tx_super_segments, NULL, NULL, "super-segments sent for the device to cut (TSO)") \
+    X(output_deferred, NULL, NULL, "outputs put off to the end of a receive batch") \
+    X(conns_now, NULL, NULL, "connections in the table now") \
+    X(conns_time_wait, NULL, NULL, "of which in TIME-WAIT") \
+    X(mem_tcb, NULL, NULL, "bytes held by connection blocks and their timer slots now") \
+    X(mem_rings, NULL, NULL, "bytes held by send and receive rings now")
+
+struct tcp_stats { TCP_COUNTERS(TS_CTR_FIELD) };
+
+#define TCP_REASON(n, e, r, h) TCP_R_##n,
+enum tcp_reason { TCP_COUNTERS(TCP_REASON) TCP_R_COUNT };
 
 extern const struct ts_counter_desc tcp_counter_desc[];
 extern const size_t tcp_counter_count;
@@ -137,6 +180,10 @@ struct tcp_layer {
     unsigned nbatch;
     struct tcp_tuple batch[TCP_BATCH_MAX];  /* output deferred to the end */
     struct tcp_stats stats;
+    struct ts_events *ev;           /* the stack's event path, or NULL */
+    const struct tcp_seg *ev_seg;   /* the segment being processed */
+    const char *ev_why;             /* "segment", "timer", NULL: a call */
+    unsigned next_id;               /* the short id of the next TCB */
 };
 
 void tcp_config_default(struct tcp_config *cfg);
@@ -265,6 +312,8 @@ uint32_t tcp_conn_readable(const struct tcp_conn *c);
 uint32_t tcp_conn_writable(const struct tcp_conn *c);
 /* The peer sent FIN and every byte before it has been read. */
 int tcp_conn_at_eof(const struct tcp_conn *c);
+/* The connection's short id in events (1, 2, ...). */
+unsigned tcp_conn_id(const struct tcp_conn *c);
 void tcp_conn_addrs(const struct tcp_conn *c, uint32_t *laddr, uint16_t *lport,
                     uint32_t *raddr, uint16_t *rport);
 const char *tcp_state_name(enum tcp_state s);

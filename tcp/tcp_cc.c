@@ -81,7 +81,7 @@ static void tcp_enter_recovery(struct tcp_conn *c)
     c->recover = c->snd_max;
     c->rexmit_next = c->snd_una;
     c->flags |= TCP_F_IN_RECOVERY;
-    c->t->stats.fast_retransmits++;
+    TCP_COUNT(c->t, fast_retransmits, c);
     if (c->flags & TCP_F_SACK_OK) {
         c->cwnd = c->ssthresh;
         tcp_sack_retransmit(c);
@@ -131,7 +131,7 @@ void tcp_cc_on_ack(struct tcp_conn *c, uint32_t acked)
 /* Three duplicate ACKs: fast retransmit, then fast recovery. */
 void tcp_cc_on_dupack(struct tcp_conn *c)
 {
-    c->t->stats.dup_acks++;
+    TCP_COUNT(c->t, dup_acks, c);
     c->dupacks++;
     if (!(c->flags & TCP_F_IN_RECOVERY)) {
         if (c->dupacks >= TCP_DUPACK_THRESH || tcp_sack_says_lost(c))

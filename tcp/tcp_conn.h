@@ -5,7 +5,7 @@
  * tcp_out.c (building and sending segments), tcp_timer.c (RTO, persist,
  * delayed ACK, keepalive, TIME-WAIT), tcp_cookie.c (ISN and SYN cookies),
  * tcp_api.c (the application's calls), tcp_cc*.c (congestion control,
- * tcp_cc.h).
+ * tcp_cc.h), tcp_event.c (the event path).
  */
 #ifndef TS_TCP_TCP_CONN_H
 #define TS_TCP_TCP_CONN_H
@@ -115,6 +115,10 @@ struct tcp_conn {
     void *ctx;
     unsigned pending_ev;            /* events to deliver at the next settle */
     unsigned busy;                  /* inside the application's callback */
+    unsigned id;                    /* short id in events (1, 2, ...) */
+    struct {                        /* last reported to the event path */
+        uint32_t cc[2], rtt[3], wnd[1];
+    } ev_snap;
 };
 
 struct tcp_listener {
@@ -195,6 +199,25 @@ void tcp_settle_dequeue(struct tcp_conn *c);
 void tcp_enter_time_wait(struct tcp_conn *c);
 /* Arm or stop the timer that frees rings left empty (at each settle). */
 void tcp_rings_watch(struct tcp_conn *c);
+
+/* tcp_event.c: called only when a sink listens, but for
+ * tcp_ev_retransmit, which counts too. */
+void tcp_ev_count(struct tcp_layer *t, enum tcp_reason r,
+                  const struct tcp_conn *c);
+void tcp_ev_state(const struct tcp_conn *c, enum tcp_state to);
+void tcp_ev_retransmit(struct tcp_conn *c, const char *cause, uint32_t seq,
+                       uint32_t len, int sent);
+void tcp_ev_settle(struct tcp_conn *c);
+void tcp_ev_snap_init(struct tcp_conn *c);
+
+/* Count reason `name` (a field of struct tcp_stats) for connection c (or
+ * NULL) and, when a sink listens, put it on the event path. */
+#define TCP_COUNT(t, name, c)                                   \
+    do {                                                        \
+        (t)->stats.name++;                                      \
+        if (ts_ev_on((t)->ev))                                  \
+            tcp_ev_count((t), TCP_R_##name, (c));               \
+    } while (0)
 
 /* tcp_cookie.c */
 uint32_t tcp_isn(struct tcp_layer *t, uint32_t laddr, uint16_t lport,

@@ -59,9 +59,9 @@ static void tcp_trim(const struct tcp_conn *c, struct tcp_seg *s)
 static int tcp_in_rst(struct tcp_conn *c, const struct tcp_seg *s, uint32_t seq0)
 {
     struct tcp_layer *t = c->t;
-    t->stats.rx_rst++;
+    TCP_COUNT(t, rx_rst, c);
     if (c->state == TCP_TIME_WAIT) {
-        t->stats.rst_ignored_time_wait++;
+        TCP_COUNT(t, rst_ignored_time_wait, c);
         return 1;
     }
     if (seq0 != c->rcv_nxt) {
@@ -74,7 +74,7 @@ static int tcp_in_rst(struct tcp_conn *c, const struct tcp_seg *s, uint32_t seq0
         if (c->flags & TCP_F_PASSIVE) {
             tcp_conn_done(c, 0);        /* back to LISTEN: forget it */
         } else {
-            t->stats.conn_refused++;
+            TCP_COUNT(t, conn_refused, c);
             tcp_conn_done(c, -ECONNREFUSED);
         }
         break;
@@ -83,7 +83,7 @@ static int tcp_in_rst(struct tcp_conn *c, const struct tcp_seg *s, uint32_t seq0
         tcp_conn_done(c, 0);
         break;
     default:
-        t->stats.conn_reset++;
+        TCP_COUNT(t, conn_reset, c);
         tcp_conn_done(c, -ECONNRESET);
         break;
     }
@@ -115,7 +115,7 @@ void tcp_take_syn_opts(struct tcp_conn *c, const struct tcp_seg *s,
 int tcp_establish(struct tcp_conn *c, const struct tcp_seg *s)
 {
     if (tcp_conn_alloc_buffers(c) < 0) {
-        c->t->stats.drop_no_tcb++;
+        TCP_COUNT(c->t, drop_no_tcb, c);
         tcp_send_rst(c);
         tcp_conn_done(c, -ENOMEM);
         return -ENOMEM;
@@ -149,9 +149,9 @@ static void tcp_in_syn_sent(struct tcp_conn *c, struct tcp_seg *s)
         ack_ok = 1;
     }
     if (s->h.flags & TCP_RST) {
-        t->stats.rx_rst++;
+        TCP_COUNT(t, rx_rst, c);
         if (ack_ok) {
-            t->stats.conn_refused++;
+            TCP_COUNT(t, conn_refused, c);
             tcp_conn_done(c, -ECONNREFUSED);
         }
         return;
@@ -259,7 +259,7 @@ static int tcp_in_ack(struct tcp_conn *c, struct tcp_seg *s)
 {
     struct tcp_layer *t = c->t;
     if (!(s->h.flags & TCP_ACK)) {
-        t->stats.drop_no_ack++;
+        TCP_COUNT(t, drop_no_ack, c);
         return 1;
     }
     if (c->state == TCP_SYN_RECEIVED) {
@@ -281,12 +281,12 @@ static int tcp_in_ack(struct tcp_conn *c, struct tcp_seg *s)
      * SND.MAX]; ahead of that is data never sent, behind it is a blind
      * guess. Either way: drop, answer with an ACK. */
     if (seq_gt(s->h.ack, c->snd_max)) {
-        t->stats.drop_ack_unacceptable++;
+        TCP_COUNT(t, drop_ack_unacceptable, c);
         tcp_send_challenge_ack(c);
         return 1;
     }
     if (seq_lt(s->h.ack, c->snd_una - c->max_snd_wnd)) {
-        t->stats.drop_ack_unacceptable++;
+        TCP_COUNT(t, drop_ack_unacceptable, c);
         tcp_send_challenge_ack(c);
         return 1;
     }
@@ -332,14 +332,14 @@ static void tcp_in_data(struct tcp_conn *c, const struct tcp_seg *s)
         return;
     uint32_t n = s->len < space - off ? s->len : space - off;
     if (tcp_ring_put_at(&c->rcv, off, s->data, n) < 0) {
-        t->stats.drop_no_memory++;  /* the ring could not grow: resent */
+        TCP_COUNT(t, drop_no_memory, c);   /* the ring could not grow: resent */
         return;
     }
     if (off > 0) {
         if (tcp_ooo_add(&c->ooo, s->h.seq, s->h.seq + n) < 0) {
-            t->stats.drop_ooo_full++;
+            TCP_COUNT(t, drop_ooo_full, c);
         } else {
-            t->stats.rx_ooo_segments++;
+            TCP_COUNT(t, rx_ooo_segments, c);
             c->ooo_recent = s->h.seq;
         }
         /* a duplicate ACK tells of the gap, at once (RFC 5681 §4.2) */
@@ -424,16 +424,15 @@ static void tcp_in_sync(struct tcp_conn *c, struct tcp_seg *s)
     if (c->state == TCP_SYN_RECEIVED && (s->h.flags & TCP_SYN) &&
         !(s->h.flags & TCP_ACK) && seq0 == c->irs) {
         c->snd_nxt = c->iss;        /* our SYN-ACK was lost: send it again */
-        c->t->stats.retransmits++;
-        c->total_retrans++;
+        tcp_ev_retransmit(c, "dup_syn", c->iss, 0, 0);
         tcp_output(c);
         return;
     }
     if (!tcp_acceptable(c, s)) {
         if (s->h.flags & TCP_RST)
-            c->t->stats.rst_ignored++;      /* RFC 5961 §3.2: silently */
+            TCP_COUNT(c->t, rst_ignored, c);      /* RFC 5961 §3.2: silently */
         else {
-            c->t->stats.out_of_window++;
+            TCP_COUNT(c->t, out_of_window, c);
             /* §3.10.7.4 TIME-WAIT: the peer's FIN again (our last ACK was
              * lost): ACK it and restart the 2 MSL time-out. */
             if (c->state == TCP_TIME_WAIT && (s->h.flags & TCP_FIN))
@@ -458,7 +457,7 @@ static void tcp_in_sync(struct tcp_conn *c, struct tcp_seg *s)
         (c->state == TCP_FIN_WAIT_1 || c->state == TCP_FIN_WAIT_2)) {
         /* RFC 1122 §4.2.2.13: data after the application's CLOSE cannot
          * be delivered; RST says it was lost (Linux: TCPAbortOnData). */
-        c->t->stats.abort_on_data++;
+        TCP_COUNT(c->t, abort_on_data, c);
         tcp_send_rst(c);
         tcp_conn_done(c, 0);
         return;
@@ -496,25 +495,25 @@ static int tcp_parse_counted(struct tcp_layer *t, const struct pbuf *pb,
 {
     int rc = tcp_parse(pb->data, pb->len, &s->h);
     if (rc == TCP_ERR_TRUNCATED) {
-        t->stats.drop_truncated++;
+        TCP_COUNT(t, drop_truncated, NULL);
         return -1;
     }
     if (rc != TCP_OK) {
-        t->stats.drop_bad_offset++;
+        TCP_COUNT(t, drop_bad_offset, NULL);
         return -1;
     }
     if (!(pb->flags & PBUF_F_CSUM_VALID) &&
         CKSUM_RX_BAD(tcp_cksum(ih->src, ih->dst, pb->data, pb->len))) {
-        t->stats.drop_bad_cksum++;
+        TCP_COUNT(t, drop_bad_cksum, NULL);
         return -1;
     }
     /* Only unicast to us (RFC 1122 §4.2.3.10); port 0 is nobody's. */
     if (!ipv4_is_local(t->ip, ih->dst) || s->h.sport == 0 || s->h.dport == 0) {
-        t->stats.drop_bad_addr++;
+        TCP_COUNT(t, drop_bad_addr, NULL);
         return -1;
     }
     if (s->h.opts.malformed)
-        t->stats.opt_malformed++;
+        TCP_COUNT(t, opt_malformed, NULL);
     s->src = ih->src;
     s->dst = ih->dst;
     s->data = pb->data + s->h.hlen;
@@ -530,7 +529,9 @@ void tcp_input(void *ctx, struct pbuf *pb, const struct ipv4_hdr *ih,
     struct tcp_seg s;
     t->now = now;
     t->stats.rx_segments++;
+    t->ev_why = "segment";
     if (tcp_parse_counted(t, pb, ih, &s) == 0) {
+        t->ev_seg = &s;
         struct tcp_conn *c = tcp_conn_find(t, s.dst, s.h.dport, s.src, s.h.sport);
         struct tcp_listener *l;
         if (c) {
@@ -542,5 +543,7 @@ void tcp_input(void *ctx, struct pbuf *pb, const struct ipv4_hdr *ih,
             tcp_reply_rst(t, &s);
         }
     }
+    t->ev_seg = NULL;
+    t->ev_why = NULL;
     pbuf_free(pb);
 }

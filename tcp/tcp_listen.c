@@ -50,7 +50,7 @@ static void tcp_listen_cookie(struct tcp_listener *l, const struct tcp_seg *s)
     tmp.rcv_nxt = tmp.rcv_adv = s->h.seq + 1;
     tmp.mss = tcp_our_mss(t, s->src);
     tmp.rcvbuf = l->rcvbuf;         /* the window the SYN-ACK offers */
-    t->stats.drop_syn_queue_full++;
+    TCP_COUNT(t, drop_syn_queue_full, NULL);
     t->stats.syn_cookies_sent++;
     tcp_send_syn(&tmp);
 }
@@ -62,16 +62,16 @@ static void tcp_listen_ack(struct tcp_listener *l, struct tcp_seg *s)
     uint16_t mss = (s->h.flags & (TCP_SYN | TCP_FIN)) ? 0 : tcp_cookie_check(t, s);
     if (!mss || l->naccept >= l->backlog) {
         if (!mss)
-            t->stats.syn_cookies_bad++;
+            TCP_COUNT(t, syn_cookies_bad, NULL);
         else
-            t->stats.drop_accept_queue_full++;
+            TCP_COUNT(t, drop_accept_queue_full, NULL);
         tcp_reply_rst(t, s);
         return;
     }
     struct tcp_conn *c = tcp_conn_new(t, s->dst, s->h.dport, s->src, s->h.sport);
     if (!c)
         return;
-    t->stats.syn_cookies_ok++;
+    TCP_COUNT(t, syn_cookies_ok, NULL);
     t->stats.passive_opens++;
     c->flags |= TCP_F_PASSIVE | TCP_F_COOKIE;
     c->listener = l;
@@ -102,7 +102,7 @@ static void tcp_listen_ack(struct tcp_listener *l, struct tcp_seg *s)
 void tcp_listen_input(struct tcp_listener *l, struct tcp_seg *s)
 {
     if (s->h.flags & TCP_RST) {
-        l->t->stats.rst_ignored++;              /* §3.10.7.2: ignore */
+        TCP_COUNT(l->t, rst_ignored, NULL);              /* §3.10.7.2: ignore */
         return;
     }
     if (s->h.flags & TCP_ACK) {
@@ -112,7 +112,7 @@ void tcp_listen_input(struct tcp_listener *l, struct tcp_seg *s)
     if (!(s->h.flags & TCP_SYN))
         return;
     if (l->naccept >= l->backlog) {
-        l->t->stats.drop_accept_queue_full++;   /* the client will retry */
+        TCP_COUNT(l->t, drop_accept_queue_full, NULL);   /* the client will retry */
         return;
     }
     if (l->nsyn >= l->syn_max)

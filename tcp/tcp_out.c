@@ -137,7 +137,7 @@ static int tcp_xmit(struct tcp_conn *c, uint32_t seq, uint8_t flags,
     size_t hlen = TCP_HLEN + tcp_opts_len(&h.opts);
     struct pbuf *pb = pbuf_alloc(t->pool, PBUF_HEADROOM, hlen + n);
     if (!pb) {
-        t->stats.tx_no_buffer++;
+        TCP_COUNT(t, tx_no_buffer, c);
         return -ENOBUFS;
     }
     tcp_emit(&h, pb->data);
@@ -178,11 +178,11 @@ void tcp_send_challenge_ack(struct tcp_conn *c)
         c->chal_count = 0;
     }
     if (c->chal_count >= t->cfg.challenge_ack_per_sec) {
-        t->stats.challenge_acks_limited++;
+        TCP_COUNT(t, challenge_acks_limited, c);
         return;
     }
     c->chal_count++;
-    t->stats.challenge_acks++;
+    TCP_COUNT(t, challenge_acks, c);
     tcp_send_ack(c);
 }
 
@@ -225,7 +225,7 @@ void tcp_send_syn(struct tcp_conn *c)
 void tcp_reply_rst(struct tcp_layer *t, const struct tcp_seg *s)
 {
     if (s->h.flags & TCP_RST) {
-        t->stats.rst_ignored++;     /* never answer a reset */
+        TCP_COUNT(t, rst_ignored, NULL);     /* never answer a reset */
         return;
     }
     struct tcp_conn tmp;
@@ -237,7 +237,7 @@ void tcp_reply_rst(struct tcp_layer *t, const struct tcp_seg *s)
     tmp.rport = s->h.sport;
     tmp.rcv_nxt = s->h.seq + s->seq_len;
     tmp.rcv_adv = tmp.rcv_nxt;
-    t->stats.rst_sent_no_conn++;
+    TCP_COUNT(t, rst_sent_no_conn, NULL);
     if (s->h.flags & TCP_ACK)
         tcp_xmit(&tmp, s->h.ack, TCP_RST, NULL, 0, 0);
     else
@@ -302,8 +302,8 @@ static int tcp_output_one(struct tcp_conn *c, int force)
         return 0;
     c->snd_nxt += n + (uint32_t)fin;
     if (seq_lt(seq, c->snd_max)) {
-        c->t->stats.retransmits++;
-        c->total_retrans++;
+        /* Only an RTO moves SND.NXT back (go-back-N from SND.UNA). */
+        tcp_ev_retransmit(c, "rto", seq, n, 1);
         c->flags &= ~TCP_F_RTT_TIMING;      /* Karn: no sample from these */
     } else if (!(c->flags & TCP_F_RTT_TIMING)) {
         c->flags |= TCP_F_RTT_TIMING;
@@ -401,10 +401,8 @@ void tcp_retransmit_first(struct tcp_conn *c)
     if (n == 0 && !fin)
         return;
     uint8_t flags = TCP_ACK | (fin ? TCP_FIN : 0) | (n ? TCP_PSH : 0);
-    if (tcp_xmit(c, c->snd_una, flags, NULL, 0, n) == 0) {
-        c->t->stats.retransmits++;
-        c->total_retrans++;
-    }
+    if (tcp_xmit(c, c->snd_una, flags, NULL, 0, n) == 0)
+        tcp_ev_retransmit(c, "dupack", c->snd_una, n, 1);
     c->flags &= ~TCP_F_RTT_TIMING;
 }
 
@@ -473,8 +471,7 @@ void tcp_sack_retransmit(struct tcp_conn *c)
             break;          /* the first hole always goes: it is why we are here */
         if (tcp_xmit(c, seq, TCP_ACK, NULL, seq - c->snd_una, n) < 0)
             break;
-        c->t->stats.retransmits++;
-        c->total_retrans++;
+        tcp_ev_retransmit(c, "sack", seq, n, 1);
         c->rexmit_next = seq + n;
         pipe += n;
     }

@@ -10,58 +10,8 @@
 #include "core/addr.h"
 #include "core/clock.h"
 
-#define TCP_C(f, h) TS_COUNTER(struct tcp_stats, f, h)
-const struct ts_counter_desc tcp_counter_desc[] = {
-    TCP_C(rx_segments, "segments received"),
-    TCP_C(tx_segments, "segments sent"),
-    TCP_C(rx_bytes, "data bytes received in order"),
-    TCP_C(tx_bytes, "data bytes sent (retransmissions included)"),
-    TCP_C(drop_truncated, "dropped: shorter than a 20-byte header"),
-    TCP_C(drop_bad_offset, "dropped: data offset < 5 or past the segment"),
-    TCP_C(drop_bad_cksum, "dropped: checksum does not verify"),
-    TCP_C(drop_bad_addr, "dropped: to a broadcast address, or port 0"),
-    TCP_C(opt_malformed, "segments whose options ended early (rest ignored)"),
-    TCP_C(rst_sent_no_conn, "resets sent for segments to no connection"),
-    TCP_C(rx_rst, "resets received in the window (acted on or challenged)"),
-    TCP_C(rst_ignored, "resets dropped: outside the window, no connection, listener"),
-    TCP_C(active_opens, "connections opened by us (SYN-SENT)"),
-    TCP_C(passive_opens, "connections opened by a peer (SYN-RECEIVED)"),
-    TCP_C(established, "connections that reached ESTABLISHED"),
-    TCP_C(closed, "connections released"),
-    TCP_C(conn_refused, "active opens refused (RST to our SYN)"),
-    TCP_C(conn_reset, "connections reset by the peer"),
-    TCP_C(conn_timeout, "connections given up after retransmissions"),
-    TCP_C(retransmits, "segments retransmitted"),
-    TCP_C(rto_expired, "retransmission time-outs"),
-    TCP_C(fast_retransmits, "fast retransmits (three duplicate ACKs)"),
-    TCP_C(dup_acks, "duplicate ACKs received"),
-    TCP_C(out_of_window, "segments outside the receive window (ACKed, dropped)"),
-    TCP_C(rx_ooo_segments, "segments received out of order and kept"),
-    TCP_C(drop_ooo_full, "dropped: too many out-of-order gaps"),
-    TCP_C(drop_syn_queue_full, "SYNs answered with a cookie: SYN queue full"),
-    TCP_C(drop_accept_queue_full, "dropped: accept queue full"),
-    TCP_C(drop_no_tcb, "dropped: connection limit reached"),
-    TCP_C(syn_cookies_sent, "SYN-ACKs carrying a SYN cookie"),
-    TCP_C(syn_cookies_ok, "connections made from a valid cookie"),
-    TCP_C(syn_cookies_bad, "ACKs to a listener with no valid cookie (RST)"),
-    TCP_C(challenge_acks, "challenge ACKs sent (RFC 5961)"),
-    TCP_C(challenge_acks_limited, "challenge ACKs not sent: rate limit"),
-    TCP_C(rst_ignored_time_wait, "resets ignored in TIME-WAIT (RFC 1337)"),
-    TCP_C(drop_ack_unacceptable, "dropped: ACK of data never sent (ACKed back)"),
-    TCP_C(drop_no_ack, "dropped: ACK flag off in a synchronized state"),
-    TCP_C(zero_window_probes, "zero-window probes sent"),
-    TCP_C(keepalive_probes, "keepalive probes sent"),
-    TCP_C(tx_no_buffer, "segments not sent: buffer pool empty"),
-    TCP_C(abort_on_data, "reset: data arrived after the application closed (RFC 1122 4.2.2.13)"),
-    TCP_C(drop_no_memory, "dropped: no memory to grow the receive ring"),
-    TCP_C(rings_released, "rings given back after being empty for a while"),
-    TCP_C(tx_super_segments, "super-segments sent for the device to cut (TSO)"),
-    TCP_C(output_deferred, "outputs put off to the end of a receive batch"),
-    TCP_C(conns_now, "connections in the table now"),
-    TCP_C(conns_time_wait, "of which in TIME-WAIT"),
-    TCP_C(mem_tcb, "bytes held by connection blocks and their timer slots now"),
-    TCP_C(mem_rings, "bytes held by send and receive rings now"),
-};
+#define TCP_DESC(n, e, r, h) TS_CTR_DESC(struct tcp_stats, n, e, r, h)
+const struct ts_counter_desc tcp_counter_desc[] = { TCP_COUNTERS(TCP_DESC) };
 const size_t tcp_counter_count = TS_COUNTERS_LEN(tcp_counter_desc);
 
 void tcp_config_default(struct tcp_config *cfg)
@@ -209,7 +159,7 @@ struct tcp_conn *tcp_conn_new(struct tcp_layer *t, uint32_t laddr,
                               uint16_t lport, uint32_t raddr, uint16_t rport)
 {
     if (!tcp_make_room(t)) {
-        t->stats.drop_no_tcb++;
+        TCP_COUNT(t, drop_no_tcb, NULL);
         return NULL;
     }
     /* A timer slot for every TCB, so arming one never allocates. */
@@ -217,7 +167,7 @@ struct tcp_conn *tcp_conn_new(struct tcp_layer *t, uint32_t laddr,
     if (ts_heap_reserve(&t->timers, (uint32_t)t->stats.conns_now + 1) == 0)
         c = calloc(1, sizeof *c);
     if (!c) {
-        t->stats.drop_no_tcb++;
+        TCP_COUNT(t, drop_no_tcb, NULL);
         return NULL;
     }
     c->t = t;
@@ -240,6 +190,8 @@ struct tcp_conn *tcp_conn_new(struct tcp_layer *t, uint32_t laddr,
     tcp_cc_conn_init(c);
     c->sndbuf = t->cfg.sndbuf;
     c->rcvbuf = t->cfg.rcvbuf;
+    c->id = ++t->next_id;
+    tcp_ev_snap_init(c);
     uint32_t b = tcp_bucket(t, laddr, lport, raddr, rport);
     c->hnext = t->buckets[b];
     t->buckets[b] = c;
@@ -341,13 +293,8 @@ const char *tcp_state_name(enum tcp_state s)
 void tcp_set_state(struct tcp_conn *c, enum tcp_state s)
 {
     struct tcp_layer *t = c->t;
-    if (TS_LOG_ON(t->log, TS_LOG_INFO)) {
-        char r[TS_IP4_STRLEN], l[TS_IP4_STRLEN];
-        ts_logf(t->log, TS_LOG_INFO, "%s: tcp %s:%u -> %s:%u %s -> %s",
-                c->ifp ? c->ifp->name : "-",
-                ts_ip4_fmt(c->raddr, r), c->rport, ts_ip4_fmt(c->laddr, l),
-                c->lport, tcp_state_name(c->state), tcp_state_name(s));
-    }
+    if (ts_ev_on(t->ev) && c->state != s)
+        tcp_ev_state(c, s);     /* the -v log reads it there too */
     if (c->state == TCP_TIME_WAIT && s != TCP_TIME_WAIT) {
         t->stats.conns_time_wait--;
         tcp_tw_unlink(c);
@@ -371,6 +318,8 @@ void tcp_conn_settle(struct tcp_conn *c)
 {
     if (c->busy)
         return;         /* the outer settle will see to it */
+    if (ts_ev_on(c->t->ev))
+        tcp_ev_settle(c);
     c->busy++;
     /* The listener first: if it accepts c, c's own events go to the new
      * owner in the same settle. */

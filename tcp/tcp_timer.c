@@ -101,13 +101,13 @@ static void tcp_persist_expired(struct tcp_conn *c)
 {
     struct tcp_layer *t = c->t;
     if (++c->retries > t->cfg.max_retries) {
-        t->stats.conn_timeout++;
+        TCP_COUNT(t, conn_timeout, c);
         tcp_send_rst(c);
         tcp_conn_done(c, -ETIMEDOUT);
         return;
     }
     if (c->snd_wnd == 0) {
-        t->stats.zero_window_probes++;
+        TCP_COUNT(t, zero_window_probes, c);
         tcp_send_probe(c);
     } else {
         tcp_output_force(c);    /* SWS override: not a zero-window probe */
@@ -128,9 +128,9 @@ static void tcp_rto_expired(struct tcp_conn *c)
 {
     struct tcp_layer *t = c->t;
     unsigned limit = tcp_syn_state(c) ? t->cfg.max_syn_retries : t->cfg.max_retries;
-    t->stats.rto_expired++;
+    TCP_COUNT(t, rto_expired, c);
     if (++c->retries > limit) {
-        t->stats.conn_timeout++;
+        TCP_COUNT(t, conn_timeout, c);
         if (!tcp_syn_state(c))
             tcp_send_rst(c);
         tcp_conn_done(c, -ETIMEDOUT);
@@ -141,11 +141,9 @@ static void tcp_rto_expired(struct tcp_conn *c)
     tcp_cc_on_rto(c);   /* window, threshold, recovery, scoreboard */
     c->snd_nxt = tcp_syn_state(c) ? c->iss : c->snd_una;
     c->rto_at = TS_NEVER;
-    if (tcp_syn_state(c)) {
-        t->stats.retransmits++;
-        c->total_retrans++;
-    }     /* the SYN or SYN-ACK goes again (data
-                                       is counted as it is resent) */
+    /* The SYN or SYN-ACK goes again (data is counted as it is resent). */
+    if (tcp_syn_state(c))
+        tcp_ev_retransmit(c, "rto", c->iss, 0, 0);
     tcp_output(c);
 }
 
@@ -153,13 +151,13 @@ static void tcp_keepalive_expired(struct tcp_conn *c)
 {
     struct tcp_layer *t = c->t;
     if (c->probes >= (c->ka_count ? c->ka_count : t->cfg.keepalive_count)) {
-        t->stats.conn_timeout++;
+        TCP_COUNT(t, conn_timeout, c);
         tcp_send_rst(c);
         tcp_conn_done(c, -ETIMEDOUT);
         return;
     }
     c->probes++;
-    t->stats.keepalive_probes++;
+    TCP_COUNT(t, keepalive_probes, c);
     /* SEG.SEQ = SND.NXT - 1 with no data: the peer must answer with an
      * ACK (RFC 1122 §4.2.3.6). */
     tcp_xmit_keepalive(c);
@@ -286,6 +284,7 @@ static void tcp_poll_take_due(struct tcp_layer *t, uint64_t now)
 void tcp_poll(struct tcp_layer *t, uint64_t now)
 {
     t->now = now;
+    t->ev_why = "timer";
     tcp_poll_take_due(t, now);
     uint32_t gen = ++t->poll_gen;
     struct tcp_conn *c;
@@ -295,6 +294,7 @@ void tcp_poll(struct tcp_layer *t, uint64_t now)
             tcp_conn_poll(c, now);
         tcp_conn_settle(c);         /* may free c */
     }
+    t->ev_why = NULL;
 }
 
 uint64_t tcp_next_deadline(const struct tcp_layer *t)

@@ -7,6 +7,11 @@
  * consistent snapshot at its own pace. Records are "kind<TAB>key=value..."
  * lines (socket_api/ts_inspect.c); this file only selects and prints them.
  * JSON goes through jansson, so every string is escaped correctly.
+ *
+ * `watch` subscribes instead (TS_OP_WATCH): the stack hands over a socket
+ * on which each event of its event path comes as one JSON line, filtered
+ * by the stack itself (layer, event, port); printed as they come, in the
+ * trace's JSON (--json) or one line for people (socket_api/ts_trace.c).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,7 +24,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "core/event.h"
 #include "socket_api/ts_ctl_proto.h"
+#include "socket_api/ts_trace.h"
 
 #define CTL_MAX_FIELDS 48
 
@@ -34,6 +41,9 @@ struct ctl_opts {
     char ctl_buf[64];
     int json, info, listening, all, tcp, udp, port, zero;
     const char *state;
+    unsigned layers;            /* watch --layer (bits), 0: all */
+    const char *event;          /* watch --event */
+    long count;                 /* watch --count: stop after so many */
 };
 
 static void ctl_usage(FILE *out)
@@ -59,6 +69,13 @@ static void ctl_usage(FILE *out)
 "  arp             the ARP cache: address, MAC, state, expiry, queued packets\n"
 "  route           the routes\n"
 "  ifconfig        the interface: address, MAC, MTU, frames and bytes\n"
+"  watch [--layer L]... [--event E] [--port N] [--count N]\n"
+"                  the live event stream (the trace of README \"Trace\" as it\n"
+"                  happens): drops, state changes, retransmissions and their\n"
+"                  cause, cwnd/RTO/window changes, ARP, ICMP; --layer eth,\n"
+"                  arp, ipv4, icmp, udp, tcp or sock (repeat or comma-list),\n"
+"                  --event state (any event name), --count N: exit after N;\n"
+"                  --json: the trace's JSON lines; ends when the stack does\n"
 "\n"
 "Options:\n"
 "      --ctl NAME   the control socket (default @tapstack/IF; @NAME is an\n"
@@ -102,17 +119,14 @@ static int ctl_connect(const char *name)
     return fd;
 }
 
-/* Ask for a dump; the memfd, or -errno (-EACCES: refused by the stack). */
-static int ctl_inspect(int c, int what)
+/* Send rq; the descriptor of the reply, or -errno (-EACCES: refused by
+ * the stack). */
+static int ctl_request(int c, struct ts_ctl_req *rq)
 {
-    struct ts_ctl_req rq;
     struct ts_ctl_rep rep;
-    memset(&rq, 0, sizeof rq);
-    rq.magic = TS_CTL_MAGIC;
-    rq.version = TS_CTL_VERSION;
-    rq.op = TS_OP_INSPECT;
-    rq.arg[0] = what;
-    if (send(c, &rq, sizeof rq, MSG_NOSIGNAL) != (ssize_t)sizeof rq)
+    rq->magic = TS_CTL_MAGIC;
+    rq->version = TS_CTL_VERSION;
+    if (send(c, rq, sizeof *rq, MSG_NOSIGNAL) != (ssize_t)sizeof *rq)
         return -EACCES;
     char cb[CMSG_SPACE(sizeof(int))];
     struct iovec iov = { &rep, sizeof rep };
@@ -130,6 +144,72 @@ static int ctl_inspect(int c, int what)
     if (h && h->cmsg_type == SCM_RIGHTS)
         memcpy(&fd, CMSG_DATA(h), sizeof fd);
     return fd >= 0 ? fd : -EPROTO;
+}
+
+/* Ask for a dump; the memfd, or -errno. */
+static int ctl_inspect(int c, int what)
+{
+    struct ts_ctl_req rq;
+    memset(&rq, 0, sizeof rq);
+    rq.op = TS_OP_INSPECT;
+    rq.arg[0] = what;
+    return ctl_request(c, &rq);
+}
+
+/* Subscribe to the event stream; its socket, or -errno. */
+static int ctl_watch_open(int c, const struct ctl_opts *o)
+{
+    struct ts_ctl_req rq;
+    memset(&rq, 0, sizeof rq);
+    rq.op = TS_OP_WATCH;
+    rq.arg[0] = (int32_t)o->layers;
+    rq.arg[1] = o->port > 0 ? o->port : 0;
+    if (o->event) {
+        rq.optlen = (uint32_t)strlen(o->event);
+        memcpy(rq.opt, o->event, rq.optlen);
+    }
+    return ctl_request(c, &rq);
+}
+
+/* Print each event as it comes, until the stack goes or --count is met. */
+static int ctl_watch(int fd, const struct ctl_opts *o)
+{
+    static char msg[65536];
+    setvbuf(stdout, NULL, _IOLBF, 0);   /* a reader sees each event at once */
+    for (long n = 0; o->count <= 0 || n < o->count; n++) {
+        ssize_t len = recv(fd, msg, sizeof msg - 1, 0);
+        if (len <= 0)
+            return len < 0 ? ctl_fail("%s", strerror(errno)) : 0;
+        msg[len] = '\0';
+        if (o->json) {
+            printf("%s\n", msg);
+            continue;
+        }
+        json_t *ev = json_loads(msg, 0, NULL);
+        char line[1024];
+        if (!ev)
+            continue;
+        ts_trace_human(ev, line, sizeof line);
+        printf("%s\n", line);
+        json_decref(ev);
+    }
+    return 0;
+}
+
+/* --layer tcp,arp: bits of enum ts_ev_layer. 0, or an exit code. */
+static int ctl_layers(struct ctl_opts *o, const char *arg)
+{
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", arg);
+    char *save = NULL;
+    for (char *w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+        int l = ts_ev_layer_parse(w);
+        if (l < 0)
+            return ctl_fail("invalid --layer '%s' (eth, arp, ipv4, icmp, udp,"
+                            " tcp, sock)", w);
+        o->layers |= 1u << l;
+    }
+    return 0;
 }
 
 /* Split one line in place. 0, or -1 for a malformed one (skipped). */
@@ -321,6 +401,9 @@ static int ctl_parse_args(struct ctl_opts *o, int argc, char **argv)
         { "json", no_argument, NULL, 'j' },
         { "state", required_argument, NULL, 'S' },
         { "port", required_argument, NULL, 'P' },
+        { "layer", required_argument, NULL, 'L' },
+        { "event", required_argument, NULL, 'E' },
+        { "count", required_argument, NULL, 'N' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -337,6 +420,20 @@ static int ctl_parse_args(struct ctl_opts *o, int argc, char **argv)
             o->port = atoi(optarg);
             if (o->port <= 0 || o->port > 65535)
                 return ctl_fail("invalid --port '%s' (1..65535)", optarg);
+            break;
+        case 'L':
+            if (ctl_layers(o, optarg))
+                return 2;
+            break;
+        case 'E':
+            if (!*optarg || strlen(optarg) > 31)
+                return ctl_fail("invalid --event '%s' (1 to 31 characters)", optarg);
+            o->event = optarg;
+            break;
+        case 'N':
+            o->count = atol(optarg);
+            if (o->count <= 0)
+                return ctl_fail("invalid --count '%s' (1 or more)", optarg);
             break;
         case 't': o->tcp = 1; break;
         case 'u': o->udp = 1; break;
@@ -357,6 +454,22 @@ static int ctl_parse_args(struct ctl_opts *o, int argc, char **argv)
     return 0;
 }
 
+static int ctl_watch_run(int c, const struct ctl_opts *o)
+{
+    int fd = ctl_watch_open(c, o);
+    close(c);
+    if (fd < 0) {
+        fprintf(stderr, "tapstack-ctl: %s\n", fd == -EACCES
+                ? "permission denied: only the user who started tapstack, and "
+                  "root, may ask it" : fd == -EBUSY
+                ? "too many watch streams open on this stack" : strerror(-fd));
+        return fd == -EACCES ? 2 : 1;
+    }
+    int rc = ctl_watch(fd, o);
+    close(fd);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     struct ctl_opts o = { .port = -1 };
@@ -364,10 +477,10 @@ int main(int argc, char **argv)
     if (rc)
         return rc < 0 ? 0 : rc;
     if (optind >= argc)
-        return ctl_fail("%s", "no command (ss, stats, arp, route, ifconfig; try --help)");
+        return ctl_fail("%s", "no command (ss, stats, arp, route, ifconfig, watch; try --help)");
     const char *cmd = argv[optind++];
     int what = ctl_what(cmd);
-    if (!what)
+    if (!what && strcmp(cmd, "watch") != 0)
         return ctl_fail("unknown command '%s' (try --help)", cmd);
     rc = ctl_parse_args(&o, argc, argv);     /* the command's own options */
     if (rc)
@@ -380,6 +493,8 @@ int main(int argc, char **argv)
                 strerror(-c));
         return 2;
     }
+    if (!what)
+        return ctl_watch_run(c, &o);
     if (o.zero && what == TS_INSPECT_STATS) {
         int zfd = ctl_inspect(c, TS_INSPECT_ZERO);
         if (zfd >= 0)

@@ -77,6 +77,11 @@ static void tapstack_usage(FILE *out)
 "                           header, partial checksums, 64 KB TCP super-frames\n"
 "                           both ways): one 1,500-byte frame per read/write\n"
 "  -w, --pcap FILE          capture every frame in and out to FILE (pcap)\n"
+"      --trace FILE         write every event (drops, state changes,\n"
+"                           retransmissions and their cause, cwnd/RTO/window\n"
+"                           changes, ARP, ICMP...) to FILE as JSON lines, each\n"
+"                           naming the --pcap frames involved; - for stdout\n"
+"      --trace-max-mb N     stop the trace at N MiB, 1..65536 (default 100)\n"
 "      --pcap-lo FILE       capture the loopback interface (lo, 127.0.0.1/8:\n"
 "                           the stack's programs talking to each other) to\n"
 "                           FILE, each frame once; no checksums there\n"
@@ -262,6 +267,13 @@ static int tapstack_option(struct tapstack_opts *o, int c, const char *arg)
     case 13:
         o->pcap_lo = arg;
         return 0;
+    case 16:
+        o->cfg.trace = arg;
+        return 0;
+    case 17:
+        return tapstack_parse_u32(arg, 65536, &o->cfg.trace_max_mb) < 0 ||
+                       o->cfg.trace_max_mb == 0
+                   ? tapstack_bad("--trace-max-mb (1..65536)", arg) : 0;
     case 's':
         return tapstack_parse_services(arg, &o->services) < 0
                    ? tapstack_bad("--services", arg) : 0;
@@ -352,6 +364,8 @@ static int tapstack_parse(struct tapstack_opts *o, int argc, char **argv)
         { "pcap", required_argument, NULL, 'w' },
         { "no-offload", no_argument, NULL, 14 },
         { "pcap-lo", required_argument, NULL, 13 },
+        { "trace", required_argument, NULL, 16 },
+        { "trace-max-mb", required_argument, NULL, 17 },
         { "services", required_argument, NULL, 's' },
         { "no-services", no_argument, NULL, 'S' },
         { "http-root", required_argument, NULL, 9 },

@@ -10,20 +10,8 @@
 #include "core/bytes.h"
 #include "core/cksum.h"
 
-#define UDP_C(f, h) TS_COUNTER(struct udp_stats, f, h)
-const struct ts_counter_desc udp_counter_desc[] = {
-    UDP_C(rx_datagrams, "datagrams received"),
-    UDP_C(rx_delivered, "datagrams queued to a socket (copies for broadcasts)"),
-    UDP_C(tx_datagrams, "datagrams sent"),
-    UDP_C(drop_truncated, "dropped: shorter than the 8-byte header"),
-    UDP_C(drop_bad_len, "dropped: length field < 8 or past the datagram"),
-    UDP_C(drop_bad_cksum, "dropped: checksum does not verify"),
-    UDP_C(drop_no_port, "dropped: no socket on the port (ICMP unreachable)"),
-    UDP_C(drop_queue_full, "dropped: the socket's receive queue was full"),
-    UDP_C(drop_broadcast_unwanted, "dropped: broadcast and no socket asked for it"),
-    UDP_C(tx_no_buffer, "not sent: buffer pool empty"),
-    UDP_C(tx_error, "not sent: no route or too big"),
-};
+#define UDP_DESC(n, e, r, h) TS_CTR_DESC(struct udp_stats, n, e, r, h)
+const struct ts_counter_desc udp_counter_desc[] = { UDP_COUNTERS(UDP_DESC) };
 const size_t udp_counter_count = TS_COUNTERS_LEN(udp_counter_desc);
 
 #define UDP_F_BROADCAST 0x1
@@ -236,7 +224,7 @@ static void udp_enqueue(struct udp_sock *s, const uint8_t *data, uint32_t len,
 {
     struct udp_layer *u = s->u;
     if (s->qcap - s->qlen < UDP_REC_HDR + len) {
-        u->stats.drop_queue_full++;
+        UDP_COUNT(u, drop_queue_full);
         return;
     }
     uint8_t rec[UDP_REC_HDR];
@@ -310,7 +298,7 @@ static void udp_deliver_broadcast(struct udp_layer *u, const struct udp_hdr *h,
         }
     }
     if (n == 0)
-        u->stats.drop_broadcast_unwanted++;
+        UDP_COUNT(u, drop_broadcast_unwanted);
 }
 
 void udp_input(void *ctx, struct pbuf *pb, const struct ipv4_hdr *ih,
@@ -323,14 +311,14 @@ void udp_input(void *ctx, struct pbuf *pb, const struct ipv4_hdr *ih,
     int rc = udp_parse(pb->data, pb->len, &h);
     if (rc != UDP_OK) {
         if (rc == UDP_ERR_TRUNCATED)
-            u->stats.drop_truncated++;
+            UDP_COUNT(u, drop_truncated);
         else
-            u->stats.drop_bad_len++;
+            UDP_COUNT(u, drop_bad_len);
         goto out;
     }
     if (h.cksum && !(pb->flags & PBUF_F_CSUM_VALID) &&
         CKSUM_RX_BAD(udp_cksum(ih->src, ih->dst, pb->data, h.len))) {
-        u->stats.drop_bad_cksum++;
+        UDP_COUNT(u, drop_bad_cksum);
         goto out;
     }
     const uint8_t *data = pb->data + UDP_HLEN;
@@ -343,7 +331,7 @@ void udp_input(void *ctx, struct pbuf *pb, const struct ipv4_hdr *ih,
         udp_enqueue(s, data, h.len - UDP_HLEN, ih->src, h.sport);
         goto out;
     }
-    u->stats.drop_no_port++;
+    UDP_COUNT(u, drop_no_port);
     /* The IP header lies just before the UDP header (ipv4_rx_fn). */
     icmp_send_error(u->ip, pb->data - ih->hlen, pb->len + ih->hlen,
                     (pb->flags & PBUF_F_LINK_BCAST) != 0, ICMP_DEST_UNREACH,
@@ -377,12 +365,12 @@ ssize_t udp_sendto(struct udp_sock *s, const void *buf, size_t len,
     struct ipv4_route rt;
     int rc = ipv4_route_lookup(u->ip, dst, s->laddr, &rt);
     if (rc < 0) {
-        u->stats.tx_error++;
+        UDP_COUNT(u, tx_error);
         return rc;
     }
     struct pbuf *pb = pbuf_alloc(u->pool, PBUF_HEADROOM, UDP_HLEN + len);
     if (!pb) {
-        u->stats.tx_no_buffer++;
+        UDP_COUNT(u, tx_no_buffer);
         return -ENOBUFS;
     }
     memcpy(pb->data + UDP_HLEN, buf, len);
@@ -395,7 +383,7 @@ ssize_t udp_sendto(struct udp_sock *s, const void *buf, size_t len,
     rc = ipv4_output_tt(u->ip, pb, rt.src, rt.dst, IPV4_PROTO_UDP, s->ttl,
                         s->tos, now);
     if (rc < 0) {
-        u->stats.tx_error++;
+        UDP_COUNT(u, tx_error);
         return rc;
     }
     u->stats.tx_datagrams++;

@@ -19,6 +19,7 @@
 #include <sys/types.h>
 
 #include "core/counters.h"
+#include "core/event.h"
 #include "core/log.h"
 #include "core/pbuf.h"
 #include "core/rand.h"
@@ -33,12 +34,28 @@
 struct udp_sock;
 typedef void (*udp_event_fn)(void *ctx, struct udp_sock *s, unsigned events);
 
-struct udp_stats {
-    uint64_t rx_datagrams, rx_delivered, tx_datagrams;
-    uint64_t drop_truncated, drop_bad_len, drop_bad_cksum;
-    uint64_t drop_no_port, drop_queue_full, drop_broadcast_unwanted;
-    uint64_t tx_no_buffer, tx_error;
-};
+/* The layer's counters, one line each: X(name, event, RFC, help); a
+ * count with an event name is also an event on the stack's event path
+ * (UDP_COUNT). */
+#define UDP_COUNTERS(X) \
+    X(rx_datagrams, NULL, NULL, "datagrams received") \
+    X(rx_delivered, NULL, NULL, "datagrams queued to a socket (copies for broadcasts)") \
+    X(tx_datagrams, NULL, NULL, "datagrams sent") \
+    X(drop_truncated, "drop", "768", "dropped: shorter than the 8-byte header") \
+    X(drop_bad_len, "drop", "768", "dropped: length field < 8 or past the datagram") \
+    X(drop_bad_cksum, "drop", "1122 4.1.3.4", "dropped: checksum does not verify") \
+    X(drop_no_port, "drop", "1122 4.1.3.1", "dropped: no socket on the port (ICMP unreachable)") \
+    X(drop_queue_full, "drop", NULL, "dropped: the socket's receive queue was full") \
+    X(drop_broadcast_unwanted, "drop", NULL, "dropped: broadcast and no socket asked for it") \
+    X(tx_no_buffer, "drop", NULL, "not sent: buffer pool empty") \
+    X(tx_error, "drop", NULL, "not sent: no route or too big")
+
+struct udp_stats { UDP_COUNTERS(TS_CTR_FIELD) };
+
+#define UDP_REASON(n, e, r, h) UDP_R_##n,
+enum udp_reason { UDP_COUNTERS(UDP_REASON) UDP_R_COUNT };
+#define UDP_COUNT(u, name) TS_COUNT((u)->ev, TS_EVL_UDP, (u)->stats, \
+                                    udp_counter_desc, UDP_R_##name, name)
 
 extern const struct ts_counter_desc udp_counter_desc[];
 extern const size_t udp_counter_count;
@@ -50,6 +67,7 @@ struct udp_layer {
     struct udp_sock *bucket[UDP_BUCKETS];   /* bound sockets by port */
     uint64_t now;
     struct udp_stats stats;
+    struct ts_events *ev;       /* the stack's event path, or NULL */
 };
 
 void udp_init(struct udp_layer *u, struct ipv4_layer *ip, struct pbuf_pool *pool,

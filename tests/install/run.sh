@@ -116,8 +116,8 @@ test_app() {
     local cflags libs slibs
     cflags=$(pkg-config --cflags tapstack) libs=$(pkg-config --libs tapstack)
     slibs=$(pkg-config --static --libs tapstack)
-    check "Libs.private: -lpcap -pthread" same "$(words "$slibs")" \
-        "$(words "$libs") -lpcap -pthread"
+    check "Libs.private: -lpcap -ljansson -pthread" same "$(words "$slibs")" \
+        "$(words "$libs") -lpcap -ljansson -pthread"
     # shellcheck disable=SC2086 # word splitting of the flags is wanted
     check "cc app.c \$(pkg-config --cflags --libs tapstack)" status_is 0 \
         cc -Wall -Wextra -Werror -o "$TMP/app" tests/install/app.c $cflags $libs

@@ -46,9 +46,10 @@
 #     with tcpdump seeing nothing on the wire); then apps.sh (the demo
 #     apps), http.sh (the HTTP and UDP services), programs.sh (unmodified
 #     programs on the stack through tapstack-run), ctl.sh (tapstack-ctl
-#     against a running stack) and cpython.sh (CPython's own socket test
-#     suites on tapstack against the kernel), sourced the same way;
-#     last draw.sh (tapstack-draw on a lossy 1 MiB HTTP capture and on the
+#     against a running stack), trace.sh (the --trace file against the
+#     capture and the counters, tapstack-ctl watch) and cpython.sh
+#     (CPython's own socket test suites on tapstack against the kernel),
+#     sourced the same way; last draw.sh (tapstack-draw on a lossy 1 MiB HTTP capture and on the
 #     captures kept above: valid SVG, the expected arrows and states, the
 #     HTML page rendered by headless Chromium).
 #
@@ -72,7 +73,7 @@ PCAP=$TS_TMP/integration.pcap     # private: parallel runs must not share it
 
 # TS_PARTS="main tcp" runs only those parts (default: all of them): args,
 # main (sections 2-6), hostaddr, tcp, loop, apps, http, programs, ctl,
-# cpython, draw. tests/integration/asan.sh runs a few against a sanitized build.
+# trace, cpython, draw. tests/integration/asan.sh runs a few against a sanitized build.
 ts_part() {
     [ -z "${TS_PARTS:-}" ] || [[ " $TS_PARTS " == *" $1 "* ]]
 }
@@ -573,6 +574,8 @@ ts_part http && . "$HERE/http.sh"
 ts_part programs && . "$HERE/programs.sh"
 # shellcheck source=tests/integration/ctl.sh
 ts_part ctl && . "$HERE/ctl.sh"
+# shellcheck source=tests/integration/trace.sh
+ts_part trace && . "$HERE/trace.sh"
 # shellcheck source=tests/integration/cpython.sh
 ts_part cpython && . "$HERE/cpython.sh"
 # shellcheck source=tests/integration/draw.sh

@@ -9,7 +9,8 @@
  * one has its checksum finished before the flip, so the checksum catches
  * it. Capture: the super-frame sent keeps its partial checksum for the
  * device while the capture holds it finished; one received is finished in
- * place; libpcap reads both back whole.
+ * place; libpcap reads both back whole, and each is one frame number
+ * (the sent one's on the event path, the received one's in pb->frame).
  */
 #include <pcap/pcap.h>
 #include <stdio.h>
@@ -256,8 +257,12 @@ static void od_test_pcap_finishes_partial(void)
                                     err, sizeof err);
     CU_ASSERT_FATAL(w != NULL);
     CU_ASSERT(w->flags & NETDEV_F_TSO4);
+    static struct ts_events ev;
+    ts_ev_init(&ev, NULL);
+    pcapdev_set_events(w, &ev);
     struct pbuf pb = od_pbuf(od_frame, flags, &off);
     CU_ASSERT_EQUAL(netdev_send(w, &pb), 0);
+    CU_ASSERT_EQUAL(ev.last_out, 1);        /* one number for 42 segments */
     CU_ASSERT_EQUAL(od.tx_flags, flags);    /* the device got it partial */
     CU_ASSERT_EQUAL(memcmp(od.tx, od_frame, OD_LEN), 0);
     CU_ASSERT_FALSE(od_cksum_ok(od.tx, OD_LEN));
@@ -270,6 +275,8 @@ static void od_test_pcap_finishes_partial(void)
     CU_ASSERT_TRUE(od_cksum_ok(pb.data, pb.len));   /* finished in place */
     CU_ASSERT(pb.flags & PBUF_F_CSUM_VALID);
     CU_ASSERT_FALSE(pb.flags & PBUF_F_CSUM_PARTIAL);
+    CU_ASSERT_EQUAL(pb.frame, 2);           /* the next frame, whole */
+    CU_ASSERT_EQUAL(pcapdev_frames(w), 2);
     netdev_close(w);
     size_t lens[4];
     int good = 0;
