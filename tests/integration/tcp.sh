@@ -502,8 +502,10 @@ test_tcp_capture() {
     good=$(tt_tshark -Y "eth.src == $TT_STACK_MAC && tcp.checksum.status == \"Good\"" | grep -c .)
     bad=$(tt_tshark -Y "eth.src == $TT_STACK_MAC && (_ws.malformed || _ws.expert.severity >= error || ip.checksum.status == \"Bad\" || tcp.checksum.status == \"Bad\")")
     [ -n "$bad" ] && head -n 20 <<<"$bad" | sed 's/^/#   /'
-    # (With the TAP's offloads the 1 MiB echo is a few dozen super-frames.)
-    check_ge "capture holds TCP segments the stack sent" "$sent" 500
+    # Only that the capture is not empty of the stack's segments: their
+    # number depends on the offloads (the 1 MiB echo is a few dozen
+    # super-frames) and on TT_QUICK (the sanitizer run: about 480).
+    check_ge "capture holds TCP segments the stack sent" "$sent" 100
     check_eq "tshark verified the TCP checksum of each of them (Good)" "$good" "$sent"
     check "tshark: stack's TCP frames not malformed, no expert error, checksums good" \
         test -z "$bad"
