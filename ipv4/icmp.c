@@ -32,6 +32,14 @@ static size_t icmp_echo_opts(const struct pbuf *pb, const struct ipv4_hdr *h,
     return ipv4_opts_echo(hdr, &o, h->dst, h->src, ts, out, dst);
 }
 
+/* A reversed source route picks the reply's first hop from the request:
+ * only another host's unicast address may be it (the smurf rule of
+ * §3.2.2.6 again: no echo to a broadcast or multicast address). */
+static int icmp_route_ok(const struct ipv4_layer *ip, uint32_t hop)
+{
+    return !ipv4_is_martian(ip, hop);
+}
+
 /* Answer in place: the request's buffer becomes the reply, so the identifier,
  * sequence and payload are the request's own bytes (RFC 792). The options
  * are taken out of the request's header before the reply's overwrites it. */
@@ -42,6 +50,13 @@ static void icmp_echo_reply(struct ipv4_layer *ip, struct pbuf *pb,
     uint8_t opts[IPV4_OPTS_MAX];
     uint32_t dst;
     size_t optlen = icmp_echo_opts(pb, h, opts, &dst, now);
+    if (dst != h->src && !icmp_route_ok(ip, dst)) {
+        ICMP_COUNT(ip, drop_echo_route);
+        pbuf_free(pb);
+        return;
+    }
+    /* The request's receive offload marks must not follow the reply. */
+    pb->flags &= ~(PBUF_F_OFFLOAD | PBUF_F_CSUM_VALID);
     struct icmp_hdr reply = *ih;
     reply.type = ICMP_ECHO_REPLY;
     reply.code = 0;

@@ -48,6 +48,7 @@
     X(drop_truncated, "drop", "792", "dropped: shorter than the 8-byte ICMP header") \
     X(drop_bad_cksum, "drop", "792", "dropped: ICMP checksum does not verify") \
     X(drop_broadcast_echo, "drop", "1122 3.2.2.6", "ignored: echo request sent to a broadcast address") \
+    X(drop_echo_route, "drop", "1122 3.2.2.6", "ignored: echo request whose source route would send the reply to a broadcast, multicast, martian or own address") \
     X(err_suppressed, "drop", "1122 3.2.2", "errors not sent: RFC 1122 forbids one about that datagram") \
     X(err_rate_limited, "drop", "1812 4.3.2.8", "errors not sent: over the rate limit")
 

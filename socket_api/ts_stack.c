@@ -457,6 +457,17 @@ static int ts_open_trace(const struct ts_stack_config *c, struct ts_stack *st)
     return 0;
 }
 
+/* The sink goes before the file: removing it flushes what is pending into
+ * the file, and no later flush may write into a closed one. */
+static void ts_stack_trace_stop(struct ts_stack *st)
+{
+    if (!st->trace)
+        return;
+    ts_ev_sink_remove(&st->s.ev, ts_trace_sink, st->trace);
+    ts_trace_close(st->trace);
+    st->trace = NULL;
+}
+
 /* The TAP's offloads, in the log: one line when the kernel refused them
  * (the stack then runs plain, one frame per read and write). */
 static void ts_note_offloads(struct ts_stack *st, struct netdev *tap)
@@ -524,7 +535,7 @@ struct ts_stack *ts_stack_open(const struct ts_stack_config *c)
     else if (dev && (err = ts_start_thread(st)) < 0)
         ts_open_error(c, "cannot start the stack thread: %s", strerror(-err));
     if (err < 0) {
-        ts_trace_close(st->trace);
+        ts_stack_trace_stop(st);
         if (dev)
             stack_destroy(&st->s);
         ts_stack_free(st);
@@ -579,7 +590,7 @@ void ts_stack_close(struct ts_stack *st)
     if (st->running)
         pthread_join(st->thread, NULL);
     ts_ev_flush(&st->s.ev);
-    ts_trace_close(st->trace);
+    ts_stack_trace_stop(st);
     stack_destroy(&st->s);
     ts_stack_free(st);
 }

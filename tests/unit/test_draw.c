@@ -293,11 +293,13 @@ static void test_trace_errors(void)
         "{\"t_us\": 1, \"layer\": \"tcp\"}\n",
         "{\"t_us\": \"soon\", \"layer\": \"tcp\", \"ev\": \"x\"}\n",
         "{\"t_us\": 1, \"layer\": 5, \"ev\": \"x\"}\n",
+        "{\"t_us\": 9223372036854775807, \"layer\": \"tcp\", \"ev\": \"x\"}\n",
     };
     static const char *const where[] = { ":2: not a JSON object", ":1: not a JSON",
                                          ":1: not a trace line: no \"t_us\"",
                                          ":1: not a trace line: no string \"ev\"",
-                                         ":1: not a trace", ":1: not a trace" };
+                                         ":1: not a trace", ":1: not a trace",
+                                         ":1: not a trace line: \"t_us\" out of range" };
     char path[256], err[256];
     struct dtrace t;
     dfx_tmpname(path, sizeof path, ".jsonl");
@@ -308,6 +310,13 @@ static void test_trace_errors(void)
         CU_ASSERT_PTR_NOT_NULL(strstr(err, where[i]));
         CU_ASSERT_PTR_NULL(strchr(err, '\n'));
     }
+    /* A real where an integer belongs is ignored, never converted. */
+    CU_ASSERT_EQUAL_FATAL(dfx_write_file(path, "{\"t_us\": 1, \"layer\": "
+        "\"tcp\", \"ev\": \"cc\", \"changed\": {\"cwnd\": [1e300, 2]}}\n"), 0);
+    CU_ASSERT_EQUAL_FATAL(dtrace_load(path, &t, 100, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(t.n, 1);
+    CU_ASSERT_FALSE(t.e[0].cwnd.has);
+    dtrace_free(&t);
     unlink(path);
     CU_ASSERT_EQUAL(dtrace_load(path, &t, 100, err, sizeof err), -1);
 }

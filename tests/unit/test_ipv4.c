@@ -560,13 +560,19 @@ static void test_source_route_and_unknown(void)
     CU_ASSERT_EQUAL(ip[20], IPV4_OPT_SSRR);
     CU_ASSERT_EQUAL(ip[22], 4);
     CU_ASSERT_EQUAL(load_be32(ip + 23), far);
+    /* A recorded hop that is the subnet's broadcast: no reply to it. */
+    store_be32(done + 3, TS_IP4(10, 0, 0, 255));
+    len = t_echo_opts(pkt, far, done, sizeof done, 4);
+    t_send(&n, n.s.cfg.mac, ETH_TYPE_IPV4, pkt, len, T_T0);
+    CU_ASSERT_EQUAL(t_recv(&n, buf), 0);
+    CU_ASSERT_EQUAL(n.s.ip.icmp.stats.drop_echo_route, 1);
     len = t_echo_opts(pkt, T_HOST_IP, unknown, sizeof unknown, 3);
     t_send(&n, n.s.cfg.mac, ETH_TYPE_IPV4, pkt, len, T_T0);
     got = t_recv_ip(&n, buf, &ip);
     CU_ASSERT_EQUAL_FATAL(got, len - 8);
     CU_ASSERT_EQUAL(ip[0], 0x45);
     CU_ASSERT_EQUAL(ip[20], ICMP_ECHO_REPLY);
-    CU_ASSERT_EQUAL(t_ctr(&n, "rx_options"), 3);
+    CU_ASSERT_EQUAL(t_ctr(&n, "rx_options"), 4);
     t_net_destroy(&n);
 }
 

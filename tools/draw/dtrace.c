@@ -45,17 +45,21 @@ static char *dtrace_strdup(json_t *o, const char *key)
     return v ? strdup(v) : NULL;
 }
 
+#define DTRACE_T_MAX ((json_int_t)1 << 53)
+
 static void dtrace_change(json_t *changed, const char *key,
                           struct dtrace_change *c)
 {
+    /* Integers only (the trace writes nothing else): a real such as 1e300
+     * has no int64_t value to convert to. */
     json_t *a = json_object_get(changed, key);
     if (!json_is_array(a) || json_array_size(a) != 2 ||
-        !json_is_number(json_array_get(a, 0)) ||
-        !json_is_number(json_array_get(a, 1)))
+        !json_is_integer(json_array_get(a, 0)) ||
+        !json_is_integer(json_array_get(a, 1)))
         return;
     c->has = 1;
-    c->from = (int64_t)json_number_value(json_array_get(a, 0));
-    c->to = (int64_t)json_number_value(json_array_get(a, 1));
+    c->from = json_integer_value(json_array_get(a, 0));
+    c->to = json_integer_value(json_array_get(a, 1));
 }
 
 static void dtrace_frames(json_t *o, struct dtrace_ev *e)
@@ -106,6 +110,13 @@ static int dtrace_fill(json_t *o, struct dtrace_ev *e, int64_t prev_t,
     }
     if ((t && !json_is_integer(t)) || (l && !json_is_string(l))) {
         *why = "\"t_us\" is not an integer or \"layer\" not a string";
+        return -1;
+    }
+    /* 2^53 µs is 285 years: beyond it, offsets between the trace's clock
+     * and the capture's could overflow int64_t. */
+    if (t && (json_integer_value(t) > DTRACE_T_MAX ||
+              json_integer_value(t) < -DTRACE_T_MAX)) {
+        *why = "\"t_us\" out of range";
         return -1;
     }
     if (!t || !l) {
